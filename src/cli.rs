@@ -1,0 +1,72 @@
+//! The command line: clap definitions only. [`crate::commands`] carries them out.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Watches what LinkedIn's terms say about training AI on your data, and tells you the day they
+/// move.
+#[derive(Debug, Parser)]
+#[command(name = "policywatch", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The watchlist file.
+    #[arg(
+        long,
+        global = true,
+        env = "POLICYWATCH_WATCHLIST",
+        default_value = "watchlist.toml"
+    )]
+    pub watchlist: PathBuf,
+    /// The SQLite database (overrides `[store] path`).
+    #[arg(long, global = true, env = "POLICYWATCH_DB")]
+    pub db: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every target (or the named ones) once, now.
+    ///
+    /// Exit status: 0 when every target was checked, 1 when any failed, 2 for a bad watchlist.
+    #[command(
+        after_help = "Examples:\n  policywatch check-now\n  policywatch check-now linkedin-privacy-policy --json"
+    )]
+    CheckNow {
+        /// Target ids (default: every enabled target).
+        targets: Vec<String>,
+        /// One JSON object per target per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load the watchlist and report every problem in it.
+    Validate,
+    /// List a target's stored versions.
+    History {
+        /// Target id.
+        target: String,
+        /// One JSON object per version per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what changed between two versions of a target (default: the latest change).
+    Diff {
+        /// Target id.
+        target: String,
+        /// Older version id (default: the one before --to).
+        #[arg(long)]
+        from: Option<i64>,
+        /// Newer version id (default: the latest).
+        #[arg(long)]
+        to: Option<i64>,
+    },
+    /// Print the stored text of a target's version (default: the latest).
+    Show {
+        /// Target id.
+        target: String,
+        /// Version id.
+        version: Option<i64>,
+    },
+}

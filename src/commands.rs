@@ -1,0 +1,206 @@
+//! Commands: what each CLI command does, in terms of the library's stages.
+//!
+//! Each command loads what it needs (watchlist, store), calls the library and prints through
+//! [`crate::output`]. Problems a user must fix (a bad watchlist, an unknown target id) are
+//! printed here and reported as [`Outcome::BadInput`]; failures of the machinery come back as
+//! [`CommandError`] for `main` to print.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command};
+use crate::config::{self, Watchlist};
+use crate::diff;
+use crate::fetch::{FetchError, Fetcher};
+use crate::output::{self, JsonReport};
+use crate::pipeline::{Pipeline, Status};
+use crate::store::{Store, StoreError};
+
+/// How a command ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: some target could not be checked.
+    SomeFailed,
+    /// Exit 2: the watchlist or the command line is wrong.
+    BadInput,
+}
+
+/// A failure of the machinery rather than of the input.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// Writing output or creating the database folder.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A background task died.
+    #[error("{0}")]
+    Task(String),
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
+    match &cli.command {
+        Command::Validate => Ok(match load(&cli) {
+            Some(wl) => {
+                println!("{}: ok, {} targets", wl.path.display(), wl.targets.len());
+                Outcome::Ok
+            }
+            None => Outcome::BadInput,
+        }),
+        Command::CheckNow { targets, json } => check_now(&cli, targets, *json).await,
+        Command::History { target, json } => {
+            let Some(store) = open_store(&cli).await? else {
+                return Ok(Outcome::BadInput);
+            };
+            let versions = store.history(target)?;
+            if versions.is_empty() {
+                eprintln!("policywatch: no versions stored for target {target:?}");
+                return Ok(Outcome::BadInput);
+            }
+            let mut out = std::io::stdout().lock();
+            if *json {
+                for v in &versions {
+                    writeln!(out, "{}", serde_json::to_string(v).unwrap_or_default())?;
+                }
+            } else {
+                write!(out, "{}", output::history_table(&versions))?;
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Diff { target, from, to } => {
+            let Some(store) = open_store(&cli).await? else {
+                return Ok(Outcome::BadInput);
+            };
+            let Some(new) = store.version(target, *to)? else {
+                eprintln!("policywatch: no such version of target {target:?}");
+                return Ok(Outcome::BadInput);
+            };
+            let old = match from {
+                Some(f) => store.version(target, Some(*f))?,
+                None => store.previous_version(target, new.meta.id)?,
+            };
+            let Some(old) = old else {
+                println!(
+                    "{target}: version {} is the first one; nothing to compare",
+                    new.meta.id
+                );
+                return Ok(Outcome::Ok);
+            };
+            let change = diff::diff(&old.text, &new.text);
+            println!(
+                "{target}: version {} ({}) -> {} ({}), {} added, {} removed",
+                old.meta.id,
+                old.meta.recorded_at,
+                new.meta.id,
+                new.meta.recorded_at,
+                change.added,
+                change.removed
+            );
+            print!("{}", output::change_text(&change));
+            Ok(Outcome::Ok)
+        }
+        Command::Show { target, version } => {
+            let Some(store) = open_store(&cli).await? else {
+                return Ok(Outcome::BadInput);
+            };
+            match store.version(target, *version)? {
+                Some(v) => {
+                    println!("{}", v.text);
+                    Ok(Outcome::Ok)
+                }
+                None => {
+                    eprintln!("policywatch: no such version of target {target:?}");
+                    Ok(Outcome::BadInput)
+                }
+            }
+        }
+    }
+}
+
+/// Loads the watchlist, printing every problem when it is invalid.
+fn load(cli: &Cli) -> Option<Watchlist> {
+    match config::load(&cli.watchlist) {
+        Ok(wl) => Some(wl),
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            eprintln!(
+                "policywatch: {} problem(s) in the watchlist",
+                errors.0.len()
+            );
+            None
+        }
+    }
+}
+
+fn db_path(cli: &Cli, wl: Option<&Watchlist>) -> Option<PathBuf> {
+    cli.db.clone().or_else(|| wl.map(|w| w.store_path.clone()))
+}
+
+/// Opens the store named by `--db`, or by the watchlist when there is no `--db`.
+async fn open_store(cli: &Cli) -> Result<Option<Store>, CommandError> {
+    let wl = if cli.db.is_some() { None } else { load(cli) };
+    let Some(path) = db_path(cli, wl.as_ref()) else {
+        return Ok(None);
+    };
+    Ok(Some(open_at(path).await?))
+}
+
+async fn open_at(path: PathBuf) -> Result<Store, CommandError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|e| CommandError::Task(e.to_string()))?
+        .map_err(CommandError::from)
+}
+
+async fn check_now(cli: &Cli, ids: &[String], json: bool) -> Result<Outcome, CommandError> {
+    let Some(wl) = load(cli) else {
+        return Ok(Outcome::BadInput);
+    };
+    let targets = match wl.select(ids) {
+        Ok(t) => t,
+        Err(unknown) => {
+            let known: Vec<&str> = wl.targets.iter().map(|t| t.id.as_str()).collect();
+            eprintln!(
+                "policywatch: unknown target id(s) {}; known: {}",
+                unknown.join(", "),
+                known.join(", ")
+            );
+            return Ok(Outcome::BadInput);
+        }
+    };
+    let Some(path) = db_path(cli, Some(&wl)) else {
+        return Ok(Outcome::BadInput);
+    };
+    let store = open_at(path).await?;
+    let pipeline = Pipeline::new(store, Fetcher::new()?, wl.retry);
+    let reports = pipeline.check_all(&targets, wl.concurrency).await;
+    let mut out = std::io::stdout().lock();
+    if json {
+        for r in &reports {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string(&JsonReport::from(r)).unwrap_or_default()
+            )?;
+        }
+    } else {
+        write!(out, "{}", output::check_summary(&reports))?;
+    }
+    Ok(if reports.iter().any(|r| r.status == Status::Failed) {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Ok
+    })
+}

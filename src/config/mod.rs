@@ -1,0 +1,589 @@
+//! `watchlist.toml`: load, validate, and hand the rest of the crate checked values.
+//!
+//! Two layers, as ripgrep and lychee do it: [`raw`] mirrors the file with serde (unknown keys
+//! are errors, spans kept), and [`load`] turns it into a [`Watchlist`] whose URLs, schedules,
+//! durations, sizes and CSS selectors are already parsed. Every problem is collected, not just
+//! the first, each with file, line, column and key. Secrets never live here.
+
+mod error;
+mod raw;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+use url::Url;
+
+use error::Locator;
+pub use error::{ConfigError, ConfigErrors};
+use raw::{RawDefaults, RawStore, RawTarget};
+
+use crate::extract;
+use crate::fetch::RetryPolicy;
+use crate::schedule::Schedule;
+
+/// The stable id of a target: history hangs on it, so it is restricted to characters that are
+/// safe in file names, URLs and mail headers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TargetId(String);
+
+impl TargetId {
+    /// Checks an id: 1–64 of `a-z 0-9 . _ -`, starting with a letter or digit.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(format!(
+                "invalid id {s:?}: use 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"
+            ))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TargetId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a target is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An HTML page whose selected text is versioned.
+    Page,
+}
+
+/// A checked target.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Stable id.
+    pub id: TargetId,
+    /// Human name, for output and mail.
+    pub name: String,
+    /// Where it is fetched from.
+    pub url: Url,
+    /// Page (feeds come later).
+    pub kind: Kind,
+    /// What text to keep.
+    pub rules: extract::Rules,
+    /// When the daemon checks it.
+    pub schedule: Schedule,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Largest body accepted, in bytes.
+    pub max_body: u64,
+    /// User-Agent header sent.
+    pub user_agent: String,
+    /// Disabled targets are kept in the file but never checked.
+    pub enabled: bool,
+}
+
+/// A checked watchlist.
+#[derive(Debug, Clone)]
+pub struct Watchlist {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The SQLite database, resolved against the watchlist's folder.
+    pub store_path: PathBuf,
+    /// Checks run at once.
+    pub concurrency: usize,
+    /// Retry of transient fetch failures.
+    pub retry: RetryPolicy,
+    /// Default schedule (targets may override).
+    pub schedule: Schedule,
+    /// Targets in file order.
+    pub targets: Vec<Target>,
+}
+
+const DEFAULT_SCHEDULE: &str = "17 */6 * * *";
+const DEFAULT_USER_AGENT: &str = concat!(
+    "policywatch/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/policywatch/policywatch)"
+);
+
+/// Reads and validates a watchlist file, reporting every problem found.
+pub fn load(path: &Path) -> Result<Watchlist, ConfigErrors> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        ConfigErrors(vec![Locator::whole(
+            path,
+            format!("cannot read the watchlist: {e}"),
+        )])
+    })?;
+    let src = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let loc = Locator {
+                file: path,
+                src: &lossy,
+            };
+            return Err(ConfigErrors(vec![loc.at(
+                valid,
+                None,
+                "the file is not valid UTF-8",
+            )]));
+        }
+    };
+    parse(path, &src)
+}
+
+/// Validates watchlist text that came from `path` (used by [`load`] and by tests).
+pub fn parse(path: &Path, src: &str) -> Result<Watchlist, ConfigErrors> {
+    let loc = Locator { file: path, src };
+    let (root, syntax) = DeTable::parse_recoverable(src);
+    if !syntax.is_empty() {
+        let errs = syntax
+            .into_iter()
+            .map(|e| {
+                loc.at(
+                    e.span().map_or(0, |s| s.start),
+                    None,
+                    e.message().to_string(),
+                )
+            })
+            .collect();
+        return Err(ConfigErrors(errs));
+    }
+    let mut v = Validator {
+        loc,
+        errors: Vec::new(),
+    };
+    let wl = v.watchlist(path, root.into_inner());
+    if v.errors.is_empty() {
+        Ok(wl)
+    } else {
+        v.errors.sort_by_key(|e| (e.line, e.column));
+        Err(ConfigErrors(v.errors))
+    }
+}
+
+struct Validator<'a> {
+    loc: Locator<'a>,
+    errors: Vec<ConfigError>,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, offset: usize, key: &str, message: impl Into<String>) {
+        let e = self.loc.at(offset, Some(key.to_string()), message);
+        self.errors.push(e);
+    }
+
+    /// Deserializes one table of the document; a type error or unknown key is reported with the
+    /// key it sits under.
+    ///
+    /// serde stops at the first error, so the offending key is dropped and the table tried again:
+    /// every bad key of a table is reported, and the rest still reaches semantic validation.
+    fn section<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        mut value: Spanned<DeValue<'_>>,
+    ) -> Option<T> {
+        let mut dropped: Vec<String> = Vec::new();
+        loop {
+            let table_keys: Vec<(String, std::ops::Range<usize>)> = match value.get_ref() {
+                DeValue::Table(t) => t
+                    .iter()
+                    .map(|(k, v)| (k.get_ref().to_string(), k.span().start..v.span().end))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let e = match T::deserialize(ValueDeserializer::from(value.clone())) {
+                Ok(v) => return Some(v),
+                Err(e) => e,
+            };
+            let msg = e.message().trim().to_string();
+            if dropped
+                .iter()
+                .any(|k| msg == format!("missing field `{k}`"))
+            {
+                return None; // already reported as a bad value
+            }
+            let at = e.span().map_or(0, |s| s.start);
+            let bad_key = table_keys
+                .iter()
+                .find(|(_, span)| span.contains(&at))
+                .map(|(k, _)| k.clone());
+            let key = bad_key
+                .as_ref()
+                .map_or_else(|| path.to_string(), |k| format!("{path}.{k}"));
+            self.err(at, &key, msg);
+            match (bad_key, value.get_mut()) {
+                (Some(k), DeValue::Table(t)) if dropped.len() < 64 => {
+                    let kept: DeTable<'_> = std::mem::take(t)
+                        .into_iter()
+                        .filter(|(name, _)| name.get_ref().as_ref() != k.as_str())
+                        .collect();
+                    *t = kept;
+                    dropped.push(k);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn watchlist(&mut self, path: &Path, root: DeTable<'_>) -> Watchlist {
+        let mut store = RawStore::default();
+        let mut defaults = RawDefaults::default();
+        let mut targets = Vec::new();
+        for (key, value) in root {
+            match key.get_ref().as_ref() {
+                "store" => store = self.section("store", value).unwrap_or_default(),
+                "defaults" => defaults = self.section("defaults", value).unwrap_or_default(),
+                "target" => {
+                    let span = value.span();
+                    match value.into_inner() {
+                        DeValue::Array(items) => {
+                            for (i, item) in items.iter().enumerate() {
+                                let name = format!("target[{}]", i + 1);
+                                if let Some(t) = self.section::<RawTarget>(&name, item.clone()) {
+                                    targets.push((name, t));
+                                }
+                            }
+                        }
+                        _ => self.err(span.start, "target", "expected [[target]] tables"),
+                    }
+                }
+                other => {
+                    let msg = format!(
+                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`"
+                    );
+                    self.err(key.span().start, other, msg);
+                }
+            }
+        }
+
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let store_path = match store.path {
+            Some(p) if p.get_ref().trim().is_empty() => {
+                self.err(p.span().start, "store.path", "must not be empty");
+                PathBuf::new()
+            }
+            Some(p) => base.join(p.get_ref()),
+            None => base.join("policywatch.db"),
+        };
+        let d = self.defaults(&defaults);
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for (name, raw) in targets {
+            if let Some(prev) = seen.get(raw.id.get_ref()) {
+                let msg = format!(
+                    "duplicate id {:?} (first used in target[{prev}])",
+                    raw.id.get_ref()
+                );
+                self.err(raw.id.span().start, &format!("{name}.id"), msg);
+                continue;
+            }
+            seen.insert(raw.id.get_ref().clone(), out.len() + 1);
+            if let Some(t) = self.target(&name, raw, &d) {
+                out.push(t);
+            }
+        }
+        if out.is_empty() && seen.is_empty() && self.errors.is_empty() {
+            self.errors.push(Locator::whole(
+                path,
+                "no [[target]] defined: add at least one",
+            ));
+        }
+        Watchlist {
+            path: path.to_path_buf(),
+            store_path,
+            concurrency: d.concurrency,
+            retry: d.retry,
+            schedule: d.schedule.clone(),
+            targets: out,
+        }
+    }
+
+    fn defaults(&mut self, raw: &RawDefaults) -> Defaults {
+        let schedule = self
+            .schedule("defaults.schedule", raw.schedule.as_ref())
+            .unwrap_or_else(default_schedule);
+        let concurrency = match &raw.concurrency {
+            Some(c) if *c.get_ref() == 0 || *c.get_ref() > 64 => {
+                self.err(
+                    c.span().start,
+                    "defaults.concurrency",
+                    "must be between 1 and 64",
+                );
+                4
+            }
+            Some(c) => *c.get_ref() as usize,
+            None => 4,
+        };
+        let retries = match &raw.retries {
+            Some(r) if *r.get_ref() > 10 => {
+                self.err(r.span().start, "defaults.retries", "must be at most 10");
+                2
+            }
+            Some(r) => *r.get_ref() as u32,
+            None => 2,
+        };
+        let retry = RetryPolicy {
+            retries,
+            backoff: self.duration(
+                "defaults.retry_backoff",
+                raw.retry_backoff.as_ref(),
+                Duration::from_secs(2),
+            ),
+            max_retry_after: self.duration(
+                "defaults.max_retry_after",
+                raw.max_retry_after.as_ref(),
+                Duration::from_secs(120),
+            ),
+        };
+        Defaults {
+            schedule,
+            timeout: self.duration(
+                "defaults.timeout",
+                raw.timeout.as_ref(),
+                Duration::from_secs(30),
+            ),
+            user_agent: self.user_agent(
+                "defaults.user_agent",
+                raw.user_agent.as_ref(),
+                DEFAULT_USER_AGENT,
+            ),
+            max_body: self.size("defaults.max_body", raw.max_body.as_ref(), 5_000_000),
+            min_chars: raw
+                .min_chars
+                .as_ref()
+                .map_or(200, |m| *m.get_ref() as usize),
+            concurrency,
+            retry,
+        }
+    }
+
+    fn target(&mut self, name: &str, raw: RawTarget, d: &Defaults) -> Option<Target> {
+        let before = self.errors.len();
+        let id = TargetId::parse(raw.id.get_ref())
+            .map_err(|m| self.err(raw.id.span().start, &format!("{name}.id"), m))
+            .ok();
+        let url = self.url(&format!("{name}.url"), &raw.url);
+        let kind = match raw
+            .kind
+            .as_ref()
+            .map(|k| (k.get_ref().as_str(), k.span().start))
+        {
+            None | Some(("page", _)) => Kind::Page,
+            Some(("feed", at)) => {
+                self.err(
+                    at,
+                    &format!("{name}.kind"),
+                    "feed targets are not supported yet: use \"page\"",
+                );
+                Kind::Page
+            }
+            Some((other, at)) => {
+                let msg = format!("unknown kind {other:?}, expected \"page\" or \"feed\"");
+                self.err(at, &format!("{name}.kind"), msg);
+                Kind::Page
+            }
+        };
+        let select = self.selectors(&format!("{name}.select"), Some(raw.select.get_ref()));
+        if raw.select.get_ref().is_empty() {
+            self.err(
+                raw.select.span().start,
+                &format!("{name}.select"),
+                "must list at least one CSS selector",
+            );
+        }
+        let remove = self.selectors(&format!("{name}.remove"), Some(&raw.remove));
+        let schedule = match raw.schedule.as_ref() {
+            Some(s) => self.schedule(&format!("{name}.schedule"), Some(s)),
+            None => Some(d.schedule.clone()),
+        };
+        let timeout = match raw.timeout.as_ref() {
+            Some(t) => self.duration(&format!("{name}.timeout"), Some(t), d.timeout),
+            None => d.timeout,
+        };
+        let max_body = match raw.max_body.as_ref() {
+            Some(m) => self.size(&format!("{name}.max_body"), Some(m), d.max_body),
+            None => d.max_body,
+        };
+        let user_agent = self.user_agent(
+            &format!("{name}.user_agent"),
+            raw.user_agent.as_ref(),
+            &d.user_agent,
+        );
+        if self.errors.len() > before {
+            return None;
+        }
+        let id = id?;
+        Some(Target {
+            name: raw.name.unwrap_or_else(|| id.to_string()),
+            id,
+            url: url?,
+            kind,
+            rules: extract::Rules {
+                select,
+                remove,
+                min_chars: raw
+                    .min_chars
+                    .map_or(d.min_chars, |m| m.into_inner() as usize),
+            },
+            schedule: schedule?,
+            timeout,
+            max_body,
+            user_agent,
+            enabled: raw.enabled.unwrap_or(true),
+        })
+    }
+
+    fn url(&mut self, key: &str, raw: &Spanned<String>) -> Option<Url> {
+        match Url::parse(raw.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+            Ok(u) => {
+                let msg = format!(
+                    "unsupported URL {:?}: only http and https are fetched",
+                    u.as_str()
+                );
+                self.err(raw.span().start, key, msg);
+                None
+            }
+            Err(e) => {
+                self.err(
+                    raw.span().start,
+                    key,
+                    format!("invalid URL {:?}: {e}", raw.get_ref()),
+                );
+                None
+            }
+        }
+    }
+
+    fn selectors(
+        &mut self,
+        key: &str,
+        raw: Option<&[Spanned<String>]>,
+    ) -> Vec<extract::CssSelector> {
+        let mut out = Vec::new();
+        for s in raw.unwrap_or_default() {
+            match extract::CssSelector::parse(s.get_ref()) {
+                Ok(sel) => out.push(sel),
+                Err(m) => self.err(s.span().start, key, m),
+            }
+        }
+        out
+    }
+
+    fn schedule(&mut self, key: &str, raw: Option<&Spanned<String>>) -> Option<Schedule> {
+        let raw = raw?;
+        Schedule::parse(raw.get_ref())
+            .map_err(|m| self.err(raw.span().start, key, format!("{m} in {:?}", raw.get_ref())))
+            .ok()
+    }
+
+    fn duration(
+        &mut self,
+        key: &str,
+        raw: Option<&Spanned<String>>,
+        default: Duration,
+    ) -> Duration {
+        let Some(raw) = raw else { return default };
+        match humantime::parse_duration(raw.get_ref()) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                self.err(raw.span().start, key, "must be longer than zero");
+                default
+            }
+            Err(e) => {
+                let msg = format!(
+                    "invalid duration {:?} ({e}): write it like \"30s\" or \"2m\"",
+                    raw.get_ref()
+                );
+                self.err(raw.span().start, key, msg);
+                default
+            }
+        }
+    }
+
+    fn size(&mut self, key: &str, raw: Option<&Spanned<String>>, default: u64) -> u64 {
+        let Some(raw) = raw else { return default };
+        match raw.get_ref().trim().parse::<bytesize::ByteSize>() {
+            Ok(b) if b.as_u64() >= 1024 => b.as_u64(),
+            Ok(_) => {
+                self.err(raw.span().start, key, "must be at least 1KB");
+                default
+            }
+            Err(_) => {
+                let msg = format!(
+                    "invalid size {:?}: write it like \"5MB\" or \"512KiB\"",
+                    raw.get_ref()
+                );
+                self.err(raw.span().start, key, msg);
+                default
+            }
+        }
+    }
+
+    fn user_agent(&mut self, key: &str, raw: Option<&Spanned<String>>, default: &str) -> String {
+        let Some(raw) = raw else {
+            return default.to_string();
+        };
+        let ua = raw.get_ref();
+        if ua.trim().is_empty() || ua.chars().any(|c| c.is_control()) {
+            self.err(
+                raw.span().start,
+                key,
+                "must be non-empty text without control characters",
+            );
+            return default.to_string();
+        }
+        ua.clone()
+    }
+}
+
+fn default_schedule() -> Schedule {
+    // Invariant: the built-in default is a valid crontab line (covered by a unit test).
+    Schedule::parse(DEFAULT_SCHEDULE).unwrap_or_else(|e| unreachable!("default schedule: {e}"))
+}
+
+struct Defaults {
+    schedule: Schedule,
+    timeout: Duration,
+    user_agent: String,
+    max_body: u64,
+    min_chars: usize,
+    concurrency: usize,
+    retry: RetryPolicy,
+}
+
+impl Watchlist {
+    /// The targets named by `ids` (all enabled ones when empty), or the ids that do not exist.
+    pub fn select(&self, ids: &[String]) -> Result<Vec<&Target>, Vec<String>> {
+        if ids.is_empty() {
+            return Ok(self.targets.iter().filter(|t| t.enabled).collect());
+        }
+        let unknown: Vec<String> = ids
+            .iter()
+            .filter(|id| !self.targets.iter().any(|t| t.id.as_str() == id.as_str()))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        Ok(self
+            .targets
+            .iter()
+            .filter(|t| ids.iter().any(|id| id == t.id.as_str()))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests;

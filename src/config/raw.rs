@@ -1,0 +1,50 @@
+//! The raw layer of `watchlist.toml`: serde types that mirror the file one to one.
+//!
+//! Every table denies unknown keys and every value that later validation can reject keeps its
+//! span, so that an error points at the exact line and column. Nothing here is interpreted:
+//! [`super::validate`] turns these into the checked [`super::Watchlist`].
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// `[store]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub path: Option<Spanned<String>>,
+}
+
+/// `[defaults]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    pub schedule: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub user_agent: Option<Spanned<String>>,
+    pub max_body: Option<Spanned<String>>,
+    pub min_chars: Option<Spanned<u64>>,
+    pub concurrency: Option<Spanned<u64>>,
+    pub retries: Option<Spanned<u64>>,
+    pub retry_backoff: Option<Spanned<String>>,
+    pub max_retry_after: Option<Spanned<String>>,
+}
+
+/// One `[[target]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub id: Spanned<String>,
+    pub name: Option<String>,
+    pub url: Spanned<String>,
+    pub kind: Option<Spanned<String>>,
+    pub select: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub remove: Vec<Spanned<String>>,
+    pub schedule: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub max_body: Option<Spanned<String>>,
+    pub min_chars: Option<Spanned<u64>>,
+    pub user_agent: Option<Spanned<String>>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}

@@ -1,0 +1,131 @@
+use super::*;
+
+fn errors(src: &str) -> Vec<ConfigError> {
+    parse(Path::new("w.toml"), src).unwrap_err().0
+}
+
+const TARGET: &str =
+    "[[target]]\nid = \"a\"\nurl = \"https://example.com/p\"\nselect = [\"main\"]\n";
+
+#[test]
+fn the_shipped_watchlist_is_valid_and_complete() {
+    let wl = parse(
+        Path::new("watchlist.toml"),
+        include_str!("../../watchlist.toml"),
+    )
+    .unwrap();
+    let ids: Vec<&str> = wl.targets.iter().map(|t| t.id.as_str()).collect();
+    for id in [
+        "linkedin-privacy-policy",
+        "linkedin-privacy-eu",
+        "linkedin-user-agreement",
+        "linkedin-cookie-policy",
+        "linkedin-community-policies",
+        "linkedin-service-terms",
+        "linkedin-california-privacy",
+        "linkedin-us-state-privacy",
+        "linkedin-help-genai-data",
+        "linkedin-help-genai-setting",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert_eq!(wl.store_path, Path::new("policywatch.db"));
+    assert!(wl.targets.iter().all(|t| t.url.scheme() == "https"));
+}
+
+#[test]
+fn a_minimal_watchlist_takes_the_defaults() {
+    let wl = parse(Path::new("/etc/pw/w.toml"), TARGET).unwrap();
+    let t = &wl.targets[0];
+    assert_eq!(wl.store_path, Path::new("/etc/pw/policywatch.db"));
+    assert_eq!(t.timeout, Duration::from_secs(30));
+    assert_eq!(t.max_body, 5_000_000);
+    assert_eq!(t.schedule.source(), "17 */6 * * *");
+    assert_eq!(t.name, "a");
+}
+
+#[test]
+fn unknown_keys_are_errors_with_line_and_key() {
+    let e = errors(&format!("{TARGET}colour = \"red\"\n"));
+    assert_eq!(e.len(), 1);
+    assert_eq!((e[0].line, e[0].column), (5, 1));
+    assert!(e[0].message.contains("colour"), "{}", e[0]);
+    let e = errors(&format!("[mail]\nx = 1\n{TARGET}"));
+    assert_eq!(e[0].line, 1);
+    assert_eq!(e[0].key.as_deref(), Some("mail"));
+}
+
+#[test]
+fn wrong_types_name_the_key() {
+    let e = errors(&TARGET.replace("select = [\"main\"]", "select = \"main\""));
+    assert_eq!(e[0].line, 4);
+    assert_eq!(e[0].key.as_deref(), Some("target[1].select"));
+    let e = errors(&format!("[defaults]\nconcurrency = \"four\"\n{TARGET}"));
+    assert_eq!(
+        (e[0].line, e[0].key.as_deref()),
+        (2, Some("defaults.concurrency"))
+    );
+}
+
+#[test]
+fn bad_values_each_get_their_own_error() {
+    let src = "[defaults]\ntimeout = \"soon\"\nmax_body = \"huge\"\n\
+               [[target]]\nid = \"a\"\nurl = \"ftp://example.com/\"\nselect = [\"div[\"]\nschedule = \"61 * * * *\"\n\
+               [[target]]\nid = \"a\"\nurl = \"not a url\"\nselect = []\n\
+               [[target]]\nid = \"Bad Id\"\nurl = \"https://example.com/\"\nselect = [\"main\"]\n";
+    let e = errors(src);
+    let find = |key: &str| {
+        e.iter()
+            .find(|e| e.key.as_deref() == Some(key))
+            .unwrap_or_else(|| panic!("{key}: {e:?}"))
+    };
+    assert_eq!(find("defaults.timeout").line, 2);
+    assert_eq!(find("defaults.max_body").line, 3);
+    assert!(
+        find("target[1].url")
+            .message
+            .contains("only http and https")
+    );
+    assert!(
+        find("target[1].select")
+            .message
+            .contains("invalid CSS selector")
+    );
+    assert_eq!(find("target[1].schedule").line, 8);
+    assert!(find("target[2].id").message.contains("duplicate id"));
+    assert_eq!(find("target[2].id").line, 10);
+    assert!(find("target[3].id").message.contains("invalid id"));
+    assert_eq!(find("target[3].id").column, 6);
+    assert!(
+        e.windows(2).all(|w| w[0].line <= w[1].line),
+        "errors come in file order"
+    );
+}
+
+#[test]
+fn syntax_errors_point_at_the_line() {
+    let e = errors("[store\npath = 1\n");
+    assert_eq!(e[0].line, 1);
+    let shown = e[0].to_string();
+    assert!(shown.starts_with("w.toml:1:"), "{shown}");
+}
+
+#[test]
+fn an_empty_watchlist_asks_for_a_target() {
+    let e = errors("[defaults]\n");
+    assert!(e[0].message.contains("no [[target]]"));
+}
+
+#[test]
+fn non_utf8_files_are_reported_at_the_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.toml");
+    std::fs::write(&path, b"[store]\npath = \"\xff.db\"\n").unwrap();
+    let e = load(&path).unwrap_err().0;
+    assert_eq!(
+        (e[0].line, e[0].message.as_str()),
+        (2, "the file is not valid UTF-8")
+    );
+    let missing = load(&dir.path().join("none.toml")).unwrap_err().0;
+    assert!(missing[0].message.contains("cannot read"));
+}

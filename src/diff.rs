@@ -1,0 +1,215 @@
+//! Diff: old text + new text -> the sentences that changed.
+//!
+//! Pure. Policy pages are long paragraphs in which one sentence moves at a time, so a line diff
+//! would flag a whole paragraph. Here each paragraph (line) is split into sentences (Unicode
+//! sentence boundaries, UAX #29) and the sentence sequences are diffed with `similar` (patience),
+//! paragraph breaks kept as separator units so that a removed sentence does not drag its
+//! neighbour into the change. Within an edited sentence, `similar`'s inline refinement marks the
+//! words that changed. Counts of added and removed sentences come with the hunks.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use similar::{Algorithm, ChangeTag, TextDiff};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// The separator unit standing for a paragraph break.
+const PARAGRAPH: &str = "\n";
+
+/// What one side of a diff line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineKind {
+    /// Unchanged context.
+    Context,
+    /// Only in the old text.
+    Removed,
+    /// Only in the new text.
+    Added,
+}
+
+/// A run of text within a sentence; `changed` runs are the words that differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// The text.
+    pub text: String,
+    /// Whether these words changed (only set inside an edited sentence).
+    pub changed: bool,
+}
+
+/// One sentence of a hunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    /// Context, removed or added.
+    pub kind: LineKind,
+    /// The sentence, as runs.
+    pub segments: Vec<Segment>,
+}
+
+impl Line {
+    /// The whole sentence.
+    pub fn text(&self) -> String {
+        self.segments.iter().map(|s| s.text.as_str()).collect()
+    }
+}
+
+/// A group of nearby changed sentences with one sentence of context on each side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hunk {
+    /// Sentences in order.
+    pub lines: Vec<Line>,
+}
+
+/// The difference between two versions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The changed places.
+    pub hunks: Vec<Hunk>,
+    /// Sentences only in the new text.
+    pub added: usize,
+    /// Sentences only in the old text.
+    pub removed: usize,
+}
+
+impl Change {
+    /// Sentences of the given kind, across hunks.
+    pub fn sentences(&self, kind: LineKind) -> impl Iterator<Item = &Line> {
+        self.hunks
+            .iter()
+            .flat_map(|h| h.lines.iter())
+            .filter(move |l| l.kind == kind)
+    }
+}
+
+/// Splits text into sentence units, with a [`PARAGRAPH`] unit between paragraphs.
+pub fn sentences(text: &str) -> Vec<&str> {
+    let mut units = Vec::new();
+    for (i, para) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        if i > 0 {
+            units.push(PARAGRAPH);
+        }
+        units.extend(
+            para.split_sentence_bounds()
+                .map(str::trim)
+                .filter(|s| !s.is_empty()),
+        );
+    }
+    units
+}
+
+/// Diffs two texts by sentence.
+pub fn diff(old: &str, new: &str) -> Change {
+    let old_units = sentences(old);
+    let new_units = sentences(new);
+    let text_diff = TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .timeout(Duration::from_secs(2))
+        .diff_slices(&old_units, &new_units);
+    let mut change = Change::default();
+    for group in text_diff.grouped_ops(1) {
+        let mut hunk = Hunk { lines: Vec::new() };
+        for op in &group {
+            for inline in text_diff.iter_inline_changes(op) {
+                let segments: Vec<Segment> = inline
+                    .iter_strings_lossy()
+                    .map(|(changed, text)| Segment {
+                        text: text.into_owned(),
+                        changed,
+                    })
+                    .collect();
+                if segments
+                    .iter()
+                    .all(|s| s.text == PARAGRAPH || s.text.is_empty())
+                {
+                    continue;
+                }
+                let kind = match inline.tag() {
+                    ChangeTag::Equal => LineKind::Context,
+                    ChangeTag::Delete => {
+                        change.removed += 1;
+                        LineKind::Removed
+                    }
+                    ChangeTag::Insert => {
+                        change.added += 1;
+                        LineKind::Added
+                    }
+                };
+                hunk.lines.push(Line { kind, segments });
+            }
+        }
+        if hunk.lines.iter().any(|l| l.kind != LineKind::Context) {
+            change.hunks.push(hunk);
+        }
+    }
+    change
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "# Data\nWe collect data. We use it to provide Services. We share it with partners.\nContact us.";
+
+    #[test]
+    fn one_sentence_edit_in_a_long_paragraph_is_one_sentence() {
+        let new = OLD.replace(
+            "We use it to provide Services.",
+            "We use it to provide and improve Services.",
+        );
+        let c = diff(OLD, &new);
+        assert_eq!((c.added, c.removed), (1, 1));
+        assert_eq!(c.hunks.len(), 1);
+        let added: Vec<_> = c.sentences(LineKind::Added).collect();
+        assert_eq!(
+            added[0].text(),
+            "We use it to provide and improve Services."
+        );
+        let marked: Vec<_> = added[0]
+            .segments
+            .iter()
+            .filter(|s| s.changed)
+            .map(|s| s.text.trim())
+            .collect();
+        assert!(marked.iter().any(|m| m.contains("improve")), "{marked:?}");
+        assert!(!marked.iter().any(|m| m.contains("provide")), "{marked:?}");
+        // context: the neighbouring sentences, unchanged
+        assert!(
+            c.hunks[0]
+                .lines
+                .iter()
+                .any(|l| l.kind == LineKind::Context && l.text() == "We collect data.")
+        );
+    }
+
+    #[test]
+    fn an_added_sentence_is_counted_alone() {
+        let new = OLD.replace(
+            "We share it with partners.",
+            "We share it with partners. We train AI models.",
+        );
+        let c = diff(OLD, &new);
+        assert_eq!((c.added, c.removed), (1, 0));
+        assert_eq!(
+            c.sentences(LineKind::Added).next().unwrap().text(),
+            "We train AI models."
+        );
+    }
+
+    #[test]
+    fn removing_the_last_sentence_of_a_paragraph_leaves_its_neighbour_alone() {
+        let new = OLD.replace(" We share it with partners.", "");
+        let c = diff(OLD, &new);
+        assert_eq!((c.added, c.removed), (0, 1));
+    }
+
+    #[test]
+    fn equal_texts_have_no_hunks() {
+        let c = diff(OLD, OLD);
+        assert_eq!(c, Change::default());
+    }
+
+    #[test]
+    fn sentence_units_keep_paragraph_breaks() {
+        assert_eq!(sentences("A b. C d.\nE."), vec!["A b.", "C d.", "\n", "E."]);
+    }
+}

@@ -1,0 +1,215 @@
+//! The DOM walk: selected elements -> structured text.
+//!
+//! Headings, paragraphs, list items and table rows each become one line (headings prefixed
+//! with `#`s, list items with `- `, table cells joined with ` | `); inline markup, link targets
+//! and attributes (where LinkedIn's per-request ids live) never reach the text. Scripts, styles,
+//! templates and similar non-content are skipped. `hidden` and `aria-hidden` elements are
+//! skipped only when they hold no paragraph-level content: LinkedIn ships its collapsed policy
+//! sections (`expandable-section__content`, help-centre `collapsible__body`) as hidden or
+//! aria-hidden, and those are the document, not chrome.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use ego_tree::{NodeId, NodeRef};
+use scraper::{Html, Node, Selector};
+
+use super::normalize::{is_invisible, normalize_line};
+use super::{ExtractError, Rules};
+
+const SKIPPED: &[&str] = &[
+    "script", "style", "template", "noscript", "head", "iframe", "object", "embed", "svg",
+    "canvas", "math", "select", "input", "textarea", "img", "video", "audio", "picture",
+];
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "tfoot",
+    "thead",
+    "tr",
+    "ul",
+];
+const PARAGRAPH_LEVEL: &str = "p, li, h1, h2, h3, h4, h5, h6, table, dd, dt, blockquote, pre";
+
+#[allow(clippy::expect_used)]
+static LOGIN_WALL: LazyLock<Selector> = LazyLock::new(|| {
+    // Invariant: a constant, valid selector.
+    Selector::parse(
+        r#"input[type="password" i], input[name="session_key"], input[name="session_password"]"#,
+    )
+    .expect("constant selector parses")
+});
+#[allow(clippy::expect_used)]
+static PARAGRAPHS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse(PARAGRAPH_LEVEL).expect("constant selector parses"));
+
+/// A page with a password field is a login or sign-up wall: a policy page never has one.
+pub(super) fn is_login_wall(doc: &Html) -> bool {
+    doc.select(&LOGIN_WALL).next().is_some()
+}
+
+/// The structured text under every `select` match, minus `remove` matches.
+pub(super) fn select_text(doc: &Html, rules: &Rules) -> Result<String, ExtractError> {
+    let mut selected = HashSet::new();
+    for sel in &rules.select {
+        let before = selected.len();
+        selected.extend(doc.select(&sel.selector).map(|e| e.id()));
+        if selected.len() == before {
+            return Err(ExtractError::SelectorMissed(sel.source().to_string()));
+        }
+    }
+    let removed: HashSet<NodeId> = rules
+        .remove
+        .iter()
+        .flat_map(|sel| doc.select(&sel.selector).map(|e| e.id()))
+        .collect();
+    let mut w = Writer::default();
+    find_selected(*doc.root_element(), &selected, &removed, &mut w);
+    w.break_line();
+    Ok(w.lines.join("\n"))
+}
+
+/// Walks down to each selected element, in document order, without entering one twice.
+fn find_selected(
+    node: NodeRef<'_, Node>,
+    selected: &HashSet<NodeId>,
+    removed: &HashSet<NodeId>,
+    w: &mut Writer,
+) {
+    if selected.contains(&node.id()) {
+        write_node(node, removed, w);
+        w.break_line();
+        return;
+    }
+    for child in node.children() {
+        find_selected(child, selected, removed, w);
+    }
+}
+
+fn write_node(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>, w: &mut Writer) {
+    match node.value() {
+        Node::Text(t) => w.text(t),
+        Node::Element(el) => {
+            let name = el.name();
+            if removed.contains(&node.id()) || SKIPPED.contains(&name) {
+                return;
+            }
+            let hidden = el.attr("hidden").is_some()
+                || el
+                    .attr("aria-hidden")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+            if hidden && !holds_paragraphs(node) {
+                return;
+            }
+            match name {
+                "br" => return w.break_line(),
+                "td" | "th" => w.cell(),
+                _ => {}
+            }
+            let block = BLOCKS.contains(&name);
+            if block {
+                w.break_line();
+                if let Some(level) = heading_level(name) {
+                    w.prefix = format!("{} ", "#".repeat(level));
+                } else if name == "li" {
+                    w.prefix = "- ".to_string();
+                }
+            }
+            for child in node.children() {
+                write_node(child, removed, w);
+            }
+            if block {
+                w.break_line();
+                w.prefix.clear();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn holds_paragraphs(node: NodeRef<'_, Node>) -> bool {
+    scraper::ElementRef::wrap(node).is_some_and(|e| e.select(&PARAGRAPHS).next().is_some())
+}
+
+fn heading_level(name: &str) -> Option<usize> {
+    match name.as_bytes() {
+        [b'h', d @ b'1'..=b'6'] => Some(usize::from(d - b'0')),
+        _ => None,
+    }
+}
+
+/// Accumulates lines, collapsing whitespace (NBSP included) as it goes.
+#[derive(Default)]
+struct Writer {
+    lines: Vec<String>,
+    cur: String,
+    space: bool,
+    prefix: String,
+}
+
+impl Writer {
+    fn text(&mut self, s: &str) {
+        for c in s.chars() {
+            if c.is_whitespace() {
+                self.space = true;
+            } else if !is_invisible(c) {
+                if self.space && !self.cur.is_empty() {
+                    self.cur.push(' ');
+                }
+                self.space = false;
+                self.cur.push(c);
+            }
+        }
+    }
+
+    fn cell(&mut self) {
+        if !self.cur.is_empty() {
+            self.cur.push_str(" |");
+            self.space = true;
+        }
+    }
+
+    fn break_line(&mut self) {
+        if !self.cur.is_empty() {
+            let line = normalize_line(&format!("{}{}", self.prefix, self.cur));
+            self.lines.push(line);
+            self.prefix.clear();
+        }
+        self.cur.clear();
+        self.space = false;
+    }
+}

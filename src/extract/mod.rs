@@ -1,0 +1,147 @@
+//! Extract: a fetched page's bytes become the policy text that is versioned and diffed.
+//!
+//! Pure and synchronous: bytes in, text out. [`decode`] picks the charset (header, then
+//! `<meta>`, then UTF-8); [`extract`] parses with scraper, keeps what the target's `select`
+//! selectors match, drops its `remove` selectors and page chrome, and writes stable structured
+//! text (see [`html`]). Refusals are errors, never versions: a selector that matches nothing, a
+//! login wall, or a result too short to be the document.
+//!
+//! scraper's `Html` is not `Send`: it is created and dropped inside [`extract`], so callers can
+//! run this on a blocking thread and never hold a DOM across an `.await`.
+
+mod html;
+mod normalize;
+
+use std::fmt;
+
+pub use normalize::normalize_line;
+
+/// A CSS selector parsed once, when the watchlist loads, with the text it came from.
+#[derive(Clone)]
+pub struct CssSelector {
+    source: String,
+    selector: scraper::Selector,
+}
+
+impl CssSelector {
+    /// Parses a selector, turning scraper's borrowed error into an owned message.
+    pub fn parse(source: &str) -> Result<Self, String> {
+        if source.trim().is_empty() {
+            return Err("empty CSS selector".to_string());
+        }
+        scraper::Selector::parse(source)
+            .map(|selector| Self {
+                source: source.to_string(),
+                selector,
+            })
+            .map_err(|e| format!("invalid CSS selector {source:?}: {e}"))
+    }
+
+    /// The selector as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+impl fmt::Debug for CssSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CssSelector({:?})", self.source)
+    }
+}
+
+/// What to keep of a page.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Every selector must match at least one element; the text of all matches is kept.
+    pub select: Vec<CssSelector>,
+    /// Elements matching these are dropped from the kept text.
+    pub remove: Vec<CssSelector>,
+    /// A result shorter than this many characters is refused as implausible.
+    pub min_chars: usize,
+}
+
+/// Why a page yielded no text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    /// A `select` selector matched nothing: the page changed shape or is not the document.
+    #[error("selector {0:?} matched nothing: the page layout changed or this is not the document")]
+    SelectorMissed(String),
+    /// The page is a login or sign-up wall.
+    #[error("got a login wall instead of the document (the site asked to sign in)")]
+    LoginWall,
+    /// The text is empty or implausibly short.
+    #[error(
+        "the extracted text is {chars} characters, below the minimum of {min}: empty or blocked page"
+    )]
+    TooShort {
+        /// Characters extracted.
+        chars: usize,
+        /// The target's minimum.
+        min: usize,
+    },
+}
+
+/// Decodes a body: charset from the `Content-Type` header, else from a `<meta>` in the first
+/// 1024 bytes, else a BOM, else UTF-8. Invalid sequences become U+FFFD rather than failing.
+pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
+    let label = content_type
+        .and_then(charset_param)
+        .or_else(|| meta_charset(&body[..body.len().min(1024)]));
+    let encoding = label
+        .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = encoding.decode(body);
+    text.into_owned()
+}
+
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// The HTML prescan, simplified: the first `charset=` inside a `<meta` tag.
+fn meta_charset(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("<meta") {
+        let tag = &rest[i..];
+        let end = tag.find('>').unwrap_or(tag.len());
+        let tag = &tag[..end];
+        if let Some(j) = tag.find("charset=") {
+            let value: String = tag[j + 8..]
+                .trim_start_matches(['"', '\''])
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "-_:.".contains(*c))
+                .collect();
+            if !value.is_empty() {
+                return Some(value);
+            }
+        }
+        rest = &rest[i + 5..];
+    }
+    None
+}
+
+/// Extracts the policy text of one page.
+pub fn extract(page: &str, rules: &Rules) -> Result<String, ExtractError> {
+    let doc = scraper::Html::parse_document(page);
+    if html::is_login_wall(&doc) {
+        return Err(ExtractError::LoginWall);
+    }
+    let text = html::select_text(&doc, rules)?;
+    let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+    if chars < rules.min_chars {
+        return Err(ExtractError::TooShort {
+            chars,
+            min: rules.min_chars,
+        });
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests;

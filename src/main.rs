@@ -1,0 +1,51 @@
+//! The `policywatch` binary: parse the command line, set up logging and the runtime, run the
+//! command from the library, and map the outcome to an exit code (0 ok, 1 some target failed,
+//! 2 bad watchlist or usage). Everything else lives in the library.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use policywatch::cli::Cli;
+use policywatch::commands::{self, Outcome};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("policywatch: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::SomeFailed) => ExitCode::from(1),
+        Ok(Outcome::BadInput) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("policywatch: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Plain lines without colour or timestamps when stderr is not a terminal (journald and CI
+/// stamp lines themselves); `RUST_LOG` filters, warnings only by default.
+fn init_logging() {
+    let tty = std::io::stderr().is_terminal();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(tty);
+    if tty {
+        builder.init();
+    } else {
+        builder.without_time().init();
+    }
+}

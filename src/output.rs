@@ -1,0 +1,228 @@
+//! Output: check reports, diffs and history rendered for a terminal or for scripts.
+//!
+//! Pure: values in, text out. The JSON line of `check-now --json` is a contract scripts rely
+//! on ([`JsonReport`]); the human forms are aligned tables and a sentence diff in which changed
+//! words are marked `[-removed-]` and `{+added+}` (wdiff's convention, readable without colour).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::classify::Severity;
+use crate::diff::{Change, LineKind};
+use crate::pipeline::{CheckReport, Status};
+use crate::store::VersionMeta;
+
+/// One line of `check-now --json`.
+#[derive(Debug, Serialize)]
+pub struct JsonReport<'a> {
+    /// Target id.
+    pub target: &'a str,
+    /// Target URL.
+    pub url: &'a str,
+    /// new | changed | unchanged | failed.
+    pub status: Status,
+    /// Version id, or null.
+    pub version: Option<i64>,
+    /// Whether AI-training terms moved.
+    pub ai_relevant: bool,
+    /// none | low | medium | high.
+    pub severity: Severity,
+    /// Matched terms.
+    pub matched_terms: &'a [String],
+    /// Sentences added.
+    pub added: usize,
+    /// Sentences removed.
+    pub removed: usize,
+    /// Why it failed, or null.
+    pub error: Option<&'a str>,
+}
+
+impl<'a> From<&'a CheckReport> for JsonReport<'a> {
+    fn from(r: &'a CheckReport) -> Self {
+        let (added, removed) = r.change.as_ref().map_or((0, 0), |c| (c.added, c.removed));
+        Self {
+            target: r.target.as_str(),
+            url: &r.url,
+            status: r.status,
+            version: r.version,
+            ai_relevant: r.verdict.ai_relevant,
+            severity: r.verdict.severity,
+            matched_terms: &r.verdict.matched_terms,
+            added,
+            removed,
+            error: r.error.as_deref(),
+        }
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::New => "new",
+        Status::Changed => "changed",
+        Status::Unchanged => "unchanged",
+        Status::Failed => "failed",
+    }
+}
+
+/// Left-aligned columns, two spaces apart; the last column is not padded.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let last = row.len().saturating_sub(1);
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i == last {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<w$}  ", w = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The summary table of a `check-now`, then the diff of every change.
+pub fn check_summary(reports: &[CheckReport]) -> String {
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            let (added, removed) = r.change.as_ref().map_or((0, 0), |c| (c.added, c.removed));
+            vec![
+                r.target.to_string(),
+                status_word(r.status).to_string(),
+                r.version.map_or_else(|| "-".into(), |v| v.to_string()),
+                if r.status == Status::Changed {
+                    format!("+{added} -{removed}")
+                } else {
+                    "-".into()
+                },
+                match (&r.error, r.status) {
+                    (Some(e), _) => e.clone(),
+                    (None, Status::Changed) if r.verdict.ai_relevant => {
+                        format!("AI-relevant ({})", r.verdict.severity.as_str())
+                    }
+                    _ => r.url.clone(),
+                },
+            ]
+        })
+        .collect();
+    let mut out = table(&["TARGET", "STATUS", "VERSION", "SENTENCES", "NOTE"], &rows);
+    for r in reports {
+        if let (Some(change), Some(version)) = (&r.change, r.version) {
+            let from = r.previous.map_or_else(|| "-".into(), |v| v.to_string());
+            let _ = write!(
+                out,
+                "\n== {} ({}): version {from} -> {version}, {} added, {} removed\n",
+                r.name, r.target, change.added, change.removed
+            );
+            out.push_str(&change_text(change));
+        }
+    }
+    let failed = reports
+        .iter()
+        .filter(|r| r.status == Status::Failed)
+        .count();
+    let changed = reports
+        .iter()
+        .filter(|r| r.status == Status::Changed)
+        .count();
+    let _ = writeln!(
+        out,
+        "\n{} checked, {changed} changed, {failed} failed",
+        reports.len()
+    );
+    out
+}
+
+/// A change as sentence lines: `  ` context, `- ` removed, `+ ` added, hunks split by `@@`.
+pub fn change_text(change: &Change) -> String {
+    let mut out = String::new();
+    for hunk in &change.hunks {
+        out.push_str("@@\n");
+        for line in &hunk.lines {
+            let (mark, open, close) = match line.kind {
+                LineKind::Context => ("  ", "", ""),
+                LineKind::Removed => ("- ", "[-", "-]"),
+                LineKind::Added => ("+ ", "{+", "+}"),
+            };
+            out.push_str(mark);
+            let whole = !line.segments.iter().any(|s| !s.changed);
+            for seg in &line.segments {
+                if seg.changed && !whole && !seg.text.trim().is_empty() {
+                    let _ = write!(out, "{open}{}{close}", seg.text);
+                } else {
+                    out.push_str(&seg.text);
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `history` as a table.
+pub fn history_table(versions: &[VersionMeta]) -> String {
+    let rows: Vec<Vec<String>> = versions
+        .iter()
+        .map(|v| {
+            vec![
+                v.id.to_string(),
+                v.recorded_at.clone(),
+                v.size.to_string(),
+                v.hash.chars().take(12).collect(),
+                format!("+{}", v.added),
+                format!("-{}", v.removed),
+                if v.ai_relevant {
+                    format!("AI ({})", v.severity)
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "VERSION", "RECORDED", "BYTES", "HASH", "ADDED", "REMOVED", "AI",
+        ],
+        &rows,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_columns() {
+        let t = table(
+            &["A", "BB"],
+            &[
+                vec!["long".into(), "x".into()],
+                vec!["s".into(), "y".into()],
+            ],
+        );
+        assert_eq!(t, "A     BB\nlong  x\ns     y\n");
+    }
+
+    #[test]
+    fn changed_words_are_marked_inside_edited_sentences() {
+        let change =
+            crate::diff::diff("We use data. We sell nothing.", "We use data. We sell ads.");
+        let text = change_text(&change);
+        assert!(text.contains("- We sell [-nothing-]."), "{text}");
+        assert!(text.contains("+ We sell {+ads+}."), "{text}");
+        assert!(text.contains("  We use data."), "{text}");
+    }
+}

@@ -1,0 +1,279 @@
+//! Pipeline: the one place that chains fetch -> extract -> store -> diff -> classify.
+//!
+//! [`Pipeline::check`] runs one target through every stage and always returns a
+//! [`CheckReport`]: a failure at any stage is reported (and counted in the store) but never
+//! written as a version, never replaces the last good one and never stops other targets.
+//! [`Pipeline::check_all`] runs many within the concurrency bound, reporting in watchlist order.
+//!
+//! Blocking work (HTML parsing, SQLite) runs on tokio's blocking pool: the parsed DOM lives and
+//! dies inside one blocking call, so no page outlives its check.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+use crate::classify::Verdict;
+use crate::config::{Target, TargetId};
+use crate::diff::{self, Change};
+use crate::extract;
+use crate::fetch::{FetchRequest, Fetched, Fetcher, RetryPolicy};
+use crate::store::{NewVersion, Observation, Recorded, Snapshot, Store, StoreError};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// First version recorded.
+    New,
+    /// A new version recorded.
+    Changed,
+    /// Same text as the latest version (or a 304).
+    Unchanged,
+    /// Nothing recorded; see the error.
+    Failed,
+}
+
+/// One target's check, for output.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    /// Target id.
+    pub target: TargetId,
+    /// Target name.
+    pub name: String,
+    /// Target URL.
+    pub url: String,
+    /// What happened.
+    pub status: Status,
+    /// The version recorded (new/changed) or current (unchanged).
+    pub version: Option<i64>,
+    /// The version before it, for a change.
+    pub previous: Option<i64>,
+    /// The diff, for a change.
+    pub change: Option<Change>,
+    /// The classifier's verdict on the change.
+    pub verdict: Verdict,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Failures in a row, after this check.
+    pub consecutive_failures: u32,
+}
+
+/// The stages, wired.
+pub struct Pipeline {
+    store: Arc<Mutex<Store>>,
+    fetcher: Fetcher,
+    retry: RetryPolicy,
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+impl Pipeline {
+    /// Wires an open store and a fetcher.
+    pub fn new(store: Store, fetcher: Fetcher, retry: RetryPolicy) -> Self {
+        Self {
+            store: Arc::new(Mutex::new(store)),
+            fetcher,
+            retry,
+        }
+    }
+
+    /// Runs `f` on the store on the blocking pool.
+    async fn with_store<R, F>(&self, f: F) -> Result<R, String>
+    where
+        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store
+                .lock()
+                .map_err(|_| "store lock poisoned by an earlier panic".to_string())?;
+            f(&mut guard).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("store task failed: {e}"))?
+    }
+
+    /// Checks every target given, at most `concurrency` at once; reports come in input order.
+    pub async fn check_all(&self, targets: &[&Target], concurrency: usize) -> Vec<CheckReport> {
+        futures_util::stream::iter(targets.iter().map(|t| self.check(t)))
+            .buffered(concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    /// Checks one target through every stage.
+    pub async fn check(&self, target: &Target) -> CheckReport {
+        let span = tracing::info_span!("check", target = %target.id, url = %target.url);
+        async {
+            let started = Instant::now();
+            let mut report = CheckReport {
+                target: target.id.clone(),
+                name: target.name.clone(),
+                url: target.url.to_string(),
+                status: Status::Failed,
+                version: None,
+                previous: None,
+                change: None,
+                verdict: Verdict::default(),
+                error: None,
+                consecutive_failures: 0,
+            };
+            match self.run(target, started, &mut report).await {
+                Ok(()) => {
+                    tracing::info!(status = ?report.status, version = ?report.version, "checked")
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "check failed");
+                    report.status = Status::Failed;
+                    report.version = None;
+                    report.change = None;
+                    let (id, url) = (target.id.to_string(), target.url.to_string());
+                    let err = error.clone();
+                    let elapsed = started.elapsed();
+                    match self
+                        .with_store(move |s| s.record_failure(&id, &url, Utc::now(), elapsed, &err))
+                        .await
+                    {
+                        Ok(n) => report.consecutive_failures = n,
+                        Err(store_err) => {
+                            tracing::error!(%store_err, "could not record the failure")
+                        }
+                    }
+                    report.error = Some(error);
+                }
+            }
+            report
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn run(
+        &self,
+        target: &Target,
+        started: Instant,
+        report: &mut CheckReport,
+    ) -> Result<(), String> {
+        let id = target.id.to_string();
+        let state = self.with_store(move |s| s.target_state(&id)).await?;
+        let have_version = state.last_version.is_some();
+        let request = FetchRequest {
+            url: &target.url,
+            etag: state.etag.as_deref().filter(|_| have_version),
+            last_modified: state.last_modified.as_deref().filter(|_| have_version),
+            timeout: target.timeout,
+            max_body: target.max_body,
+            user_agent: &target.user_agent,
+        };
+        let fetched = self
+            .fetcher
+            .fetch(&request, &self.retry)
+            .await
+            .map_err(|e| e.to_string())?;
+        let page = match fetched {
+            Fetched::Page(page) => Some(page),
+            Fetched::NotModified if have_version => None,
+            Fetched::NotModified => return Err("HTTP 304 without a stored version".into()),
+        };
+
+        let (text, raw_hash) = match &page {
+            Some(p) => {
+                let body = p.body.clone();
+                let content_type = p.content_type.clone();
+                let rules = target.rules.clone();
+                let text = tokio::task::spawn_blocking(move || {
+                    extract::extract(&extract::decode(&body, content_type.as_deref()), &rules)
+                })
+                .await
+                .map_err(|e| format!("extract task failed: {e}"))?
+                .map_err(|e| e.to_string())?;
+                (Some(text), Some(sha256(&p.body)))
+            }
+            None => (None, None),
+        };
+
+        let previous = state.last_version;
+        let text_hash = text.as_deref().map(|t| sha256(t.as_bytes()));
+        let changed = match (&text_hash, &previous) {
+            (Some(h), Some(prev)) => *h != prev.meta.hash,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let change = match (&text, &previous) {
+            (Some(new), Some(prev)) if changed => Some(diff::diff(&prev.text, new)),
+            _ => None,
+        };
+        let verdict = Verdict::default();
+        let terms = verdict.matched_terms.clone();
+
+        let at = Utc::now();
+        let duration = started.elapsed();
+        let (t_id, t_url) = (target.id.to_string(), target.url.to_string());
+        let (added, removed) = change.as_ref().map_or((0, 0), |c| (c.added, c.removed));
+        let severity = verdict.severity.as_str();
+        let ai_relevant = verdict.ai_relevant;
+        let recorded = self
+            .with_store(move |s| {
+                let snapshot = page
+                    .as_ref()
+                    .zip(raw_hash.as_deref())
+                    .map(|(p, hash)| Snapshot {
+                        url: p.final_url.as_str(),
+                        content_type: p.content_type.as_deref(),
+                        body: &p.body,
+                        hash,
+                    });
+                let version = text
+                    .as_deref()
+                    .zip(text_hash.as_deref())
+                    .filter(|_| changed)
+                    .map(|(text, hash)| NewVersion {
+                        text,
+                        hash,
+                        added,
+                        removed,
+                        ai_relevant,
+                        severity,
+                        matched_terms: &terms,
+                    });
+                s.record(&Observation {
+                    target: &t_id,
+                    url: &t_url,
+                    at,
+                    duration,
+                    etag: page.as_ref().and_then(|p| p.etag.as_deref()),
+                    last_modified: page.as_ref().and_then(|p| p.last_modified.as_deref()),
+                    snapshot,
+                    version,
+                })
+            })
+            .await?;
+
+        report.previous = previous.as_ref().map(|v| v.meta.id);
+        match recorded {
+            Recorded::Version(id) => {
+                report.status = if previous.is_some() {
+                    Status::Changed
+                } else {
+                    Status::New
+                };
+                report.version = Some(id);
+                report.change = change;
+                report.verdict = verdict;
+            }
+            Recorded::Unchanged(id) => {
+                report.status = Status::Unchanged;
+                report.version = id;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,421 @@
+//! Store: the only place with SQL. Targets' state, raw snapshots, versions and the check log.
+//!
+//! SQLite through rusqlite (bundled), in WAL mode with a busy timeout and foreign keys, so a
+//! daemon and a `check-now` can share one file. The schema is numbered, append-only migrations
+//! (`migrations/`) applied through `PRAGMA user_version`; the file is stamped with an
+//! `application_id` so a foreign SQLite database is refused, never silently reused.
+//!
+//! Every write of one check is one transaction ([`Store::record`], [`Store::record_failure`]):
+//! a crash leaves either all of it or none of it. A failure never touches the last version.
+//! The store is synchronous; async callers run it on a blocking thread.
+
+mod read;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite_migration::{M, Migrations};
+
+pub use read::{Version, VersionMeta};
+
+/// 'PWCH': marks a database file as policywatch's.
+const APPLICATION_ID: i32 = 0x5057_4348;
+
+static MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/0001_init.sql"))];
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused an operation.
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The schema could not be brought up to date.
+    #[error("database {path}: migration failed: {source}")]
+    Migration {
+        /// The database file.
+        path: PathBuf,
+        /// What the migration runner said.
+        source: rusqlite_migration::Error,
+    },
+    /// The file is an SQLite database of another program, or a newer policywatch.
+    #[error("database {path}: {reason}; refusing to touch it (point --db elsewhere)")]
+    Foreign {
+        /// The database file.
+        path: PathBuf,
+        /// What gave it away.
+        reason: String,
+    },
+}
+
+/// What the pipeline needs to know about a target before checking it.
+#[derive(Debug, Clone, Default)]
+pub struct TargetState {
+    /// `ETag` to echo.
+    pub etag: Option<String>,
+    /// `Last-Modified` to echo.
+    pub last_modified: Option<String>,
+    /// The latest version, if any.
+    pub last_version: Option<Version>,
+    /// Hash of the latest raw snapshot.
+    pub last_snapshot_hash: Option<String>,
+    /// Failures in a row so far.
+    pub consecutive_failures: u32,
+}
+
+/// The outcome of a successful check, to be written in one transaction.
+#[derive(Debug, Clone)]
+pub struct Observation<'a> {
+    /// Target id.
+    pub target: &'a str,
+    /// Target URL.
+    pub url: &'a str,
+    /// When the check ran.
+    pub at: DateTime<Utc>,
+    /// How long it took.
+    pub duration: Duration,
+    /// Validators the server sent (kept when `None` after a 304).
+    pub etag: Option<&'a str>,
+    /// Validators the server sent.
+    pub last_modified: Option<&'a str>,
+    /// The raw page, when one was fetched.
+    pub snapshot: Option<Snapshot<'a>>,
+    /// The new version, when the text changed.
+    pub version: Option<NewVersion<'a>>,
+}
+
+/// A raw page to keep.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot<'a> {
+    /// The URL after redirects.
+    pub url: &'a str,
+    /// `Content-Type`.
+    pub content_type: Option<&'a str>,
+    /// The body as fetched.
+    pub body: &'a [u8],
+    /// sha256 of the body, hex.
+    pub hash: &'a str,
+}
+
+/// A new version's text and what the diff and classifier said of it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    /// The extracted text.
+    pub text: &'a str,
+    /// sha256 of the text, hex.
+    pub hash: &'a str,
+    /// Sentences added since the previous version.
+    pub added: usize,
+    /// Sentences removed since the previous version.
+    pub removed: usize,
+    /// Whether AI-training terms moved.
+    pub ai_relevant: bool,
+    /// "none" | "low" | "medium" | "high".
+    pub severity: &'a str,
+    /// Matched terms.
+    pub matched_terms: &'a [String],
+}
+
+/// What [`Store::record`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new version with this id.
+    Version(i64),
+    /// No new version: the text equals the latest one (possibly recorded meanwhile by another
+    /// process sharing the database).
+    Unchanged(Option<i64>),
+}
+
+/// An open database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(sqlite)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite)?;
+        // A foreign or corrupt file fails here, on its first read.
+        let app_id: i32 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(sqlite)?;
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sqlite)?;
+        if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "not a policywatch database (application_id {app_id:#x}, {tables} tables)"
+                ),
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(sqlite)?;
+        let migrations = Migrations::from_slice(MIGRATIONS);
+        migrations
+            .to_latest(&mut conn)
+            .map_err(|source| match source {
+                rusqlite_migration::Error::MigrationDefinition(_)
+                | rusqlite_migration::Error::SpecifiedSchemaVersion(_) => StoreError::Foreign {
+                    path: path.to_path_buf(),
+                    reason: format!("schema is newer than this policywatch understands ({source})"),
+                },
+                source => StoreError::Migration {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            })?;
+        if app_id == 0 {
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(sqlite)?;
+        }
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// The state of a target (default for one never checked).
+    pub fn target_state(&self, target: &str) -> Result<TargetState, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, etag, last_modified, consecutive_failures FROM target WHERE key = ?1",
+                [target],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get::<_, u32>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((id, etag, last_modified, consecutive_failures)) = row else {
+            return Ok(TargetState::default());
+        };
+        let last_snapshot_hash = self
+            .conn
+            .query_row(
+                "SELECT hash FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(TargetState {
+            etag,
+            last_modified,
+            last_version: self.version(target, None)?,
+            last_snapshot_hash,
+            consecutive_failures,
+        })
+    }
+
+    /// Writes a successful check: snapshot (if new), version (if the text changed), validators,
+    /// state and log, all in one transaction.
+    pub fn record(&mut self, obs: &Observation<'_>) -> Result<Recorded, StoreError> {
+        let path = self.path.clone();
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let target_id = upsert_target(&tx, obs.target, obs.url).map_err(sqlite)?;
+        let latest: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
+                [target_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(sqlite)?;
+        let first = latest.is_none();
+        let mut snapshot_id = None;
+        if let Some(s) = obs.snapshot {
+            let last: Option<String> = tx
+                .query_row(
+                    "SELECT hash FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
+                    [target_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sqlite)?;
+            if last.as_deref() != Some(s.hash) {
+                tx.execute(
+                    "INSERT INTO snapshot (target_id, fetched_at, url, content_type, hash, size, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![target_id, ts(obs.at), s.url, s.content_type, s.hash, s.body.len() as i64, compress(s.body)],
+                )
+                .map_err(sqlite)?;
+                snapshot_id = Some(tx.last_insert_rowid());
+            }
+        }
+        let recorded = match obs.version {
+            Some(v) if latest.as_ref().map(|(_, h)| h.as_str()) != Some(v.hash) => {
+                let terms = serde_json::to_string(v.matched_terms).unwrap_or_else(|_| "[]".into());
+                tx.execute(
+                    "INSERT INTO version (target_id, snapshot_id, recorded_at, hash, size, text, added, removed,
+                                          ai_relevant, severity, matched_terms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    params![
+                        target_id,
+                        snapshot_id,
+                        ts(obs.at),
+                        v.hash,
+                        v.text.len() as i64,
+                        v.text,
+                        v.added as i64,
+                        v.removed as i64,
+                        v.ai_relevant,
+                        v.severity,
+                        terms
+                    ],
+                )
+                .map_err(sqlite)?;
+                Recorded::Version(tx.last_insert_rowid())
+            }
+            _ => Recorded::Unchanged(latest.map(|(id, _)| id)),
+        };
+        let (status, version_id) = match recorded {
+            Recorded::Version(id) if first => ("new", Some(id)),
+            Recorded::Version(id) => ("changed", Some(id)),
+            Recorded::Unchanged(_) => ("unchanged", None),
+        };
+        tx.execute(
+            "UPDATE target SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
+                    consecutive_failures = 0, last_error = NULL, last_checked_at = ?4, last_success_at = ?4,
+                    last_change_at = CASE WHEN ?5 THEN ?4 ELSE last_change_at END
+             WHERE id = ?1",
+            params![target_id, obs.etag, obs.last_modified, ts(obs.at), version_id.is_some()],
+        )
+        .map_err(sqlite)?;
+        log_check(
+            &tx,
+            target_id,
+            obs.at,
+            status,
+            version_id,
+            None,
+            obs.duration,
+        )
+        .map_err(sqlite)?;
+        tx.commit().map_err(sqlite)?;
+        Ok(recorded)
+    }
+
+    /// Writes a failed check: the failure count and error move, nothing else does.
+    /// Returns the number of failures in a row.
+    pub fn record_failure(
+        &mut self,
+        target: &str,
+        url: &str,
+        at: DateTime<Utc>,
+        duration: Duration,
+        error: &str,
+    ) -> Result<u32, StoreError> {
+        let path = self.path.clone();
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let target_id = upsert_target(&tx, target, url).map_err(sqlite)?;
+        let failures: u32 = tx
+            .query_row(
+                "UPDATE target SET consecutive_failures = consecutive_failures + 1, last_error = ?2,
+                        last_checked_at = ?3
+                 WHERE id = ?1 RETURNING consecutive_failures",
+                params![target_id, error, ts(at)],
+                |r| r.get(0),
+            )
+            .map_err(sqlite)?;
+        log_check(&tx, target_id, at, "failed", None, Some(error), duration).map_err(sqlite)?;
+        tx.commit().map_err(sqlite)?;
+        Ok(failures)
+    }
+}
+
+fn upsert_target(tx: &rusqlite::Transaction<'_>, key: &str, url: &str) -> rusqlite::Result<i64> {
+    tx.query_row(
+        "INSERT INTO target (key, url) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET url = excluded.url RETURNING id",
+        params![key, url],
+        |r| r.get(0),
+    )
+}
+
+fn log_check(
+    tx: &rusqlite::Transaction<'_>,
+    target_id: i64,
+    at: DateTime<Utc>,
+    status: &str,
+    version_id: Option<i64>,
+    error: Option<&str>,
+    duration: Duration,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO check_log (target_id, checked_at, status, version_id, error, duration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            target_id,
+            ts(at),
+            status,
+            version_id,
+            error,
+            duration.as_millis() as i64
+        ],
+    )?;
+    Ok(())
+}
+
+fn compress(body: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(body);
+    enc.finish().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+//! Read side of the store: versions and history, for the pipeline and the CLI.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Store, StoreError};
+
+/// A stored version, with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Version {
+    /// Its metadata.
+    #[serde(flatten)]
+    pub meta: VersionMeta,
+    /// The extracted text.
+    pub text: String,
+}
+
+/// A stored version's metadata, as `history` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionMeta {
+    /// Version id (global, increasing).
+    pub id: i64,
+    /// When it was recorded (RFC 3339, UTC).
+    pub recorded_at: String,
+    /// Bytes of text.
+    pub size: i64,
+    /// sha256 of the text, hex.
+    pub hash: String,
+    /// Sentences added since the previous version.
+    pub added: i64,
+    /// Sentences removed since the previous version.
+    pub removed: i64,
+    /// Whether AI-training terms moved.
+    pub ai_relevant: bool,
+    /// Severity of the change.
+    pub severity: String,
+    /// Terms that matched.
+    pub matched_terms: Vec<String>,
+}
+
+const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms";
+
+fn meta(r: &Row<'_>) -> rusqlite::Result<VersionMeta> {
+    let terms: String = r.get(8)?;
+    Ok(VersionMeta {
+        id: r.get(0)?,
+        recorded_at: r.get(1)?,
+        size: r.get(2)?,
+        hash: r.get(3)?,
+        added: r.get(4)?,
+        removed: r.get(5)?,
+        ai_relevant: r.get(6)?,
+        severity: r.get(7)?,
+        matched_terms: serde_json::from_str(&terms).unwrap_or_default(),
+    })
+}
+
+impl Store {
+    /// A target's version `id`, or its latest when `id` is `None`.
+    pub fn version(&self, target: &str, id: Option<i64>) -> Result<Option<Version>, StoreError> {
+        let sql = format!(
+            "SELECT {META_COLUMNS}, v.text FROM version v JOIN target t ON t.id = v.target_id
+             WHERE t.key = ?1 AND (?2 IS NULL OR v.id = ?2) ORDER BY v.id DESC LIMIT 1"
+        );
+        self.conn
+            .query_row(&sql, params![target, id], |r| {
+                Ok(Version {
+                    meta: meta(r)?,
+                    text: r.get(9)?,
+                })
+            })
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The version of a target recorded just before version `id`.
+    pub fn previous_version(&self, target: &str, id: i64) -> Result<Option<Version>, StoreError> {
+        let sql = format!(
+            "SELECT {META_COLUMNS}, v.text FROM version v JOIN target t ON t.id = v.target_id
+             WHERE t.key = ?1 AND v.id < ?2 ORDER BY v.id DESC LIMIT 1"
+        );
+        self.conn
+            .query_row(&sql, params![target, id], |r| {
+                Ok(Version {
+                    meta: meta(r)?,
+                    text: r.get(9)?,
+                })
+            })
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every version of a target, oldest first.
+    pub fn history(&self, target: &str) -> Result<Vec<VersionMeta>, StoreError> {
+        let sql = format!(
+            "SELECT {META_COLUMNS} FROM version v JOIN target t ON t.id = v.target_id
+             WHERE t.key = ?1 ORDER BY v.id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([target], meta).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+}
