@@ -67,6 +67,17 @@ pub enum Command {
         /// Target id.
         target: String,
         /// Version id.
-        version: Option<i64>,
+        #[arg(value_name = "VERSION")]
+        version_id: Option<i64>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

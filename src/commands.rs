@@ -106,11 +106,11 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             print!("{}", output::change_text(&change));
             Ok(Outcome::Ok)
         }
-        Command::Show { target, version } => {
+        Command::Show { target, version_id } => {
             let Some(store) = open_store(&cli).await? else {
                 return Ok(Outcome::BadInput);
             };
-            match store.version(target, *version)? {
+            match store.version(target, *version_id)? {
                 Some(v) => {
                     println!("{}", v.text);
                     Ok(Outcome::Ok)

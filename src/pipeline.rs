@@ -131,7 +131,8 @@ impl Pipeline {
                     tracing::info!(status = ?report.status, version = ?report.version, "checked")
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "check failed");
+                    // the span carries id and URL, but a warn-level filter hides info spans
+                    tracing::warn!(id = %target.id, url = %target.url, %error, "check failed");
                     report.status = Status::Failed;
                     report.version = None;
                     report.change = None;

@@ -1,1 +1,10 @@
-//! Integration tests.
+//! policywatch's integration tests: one binary, shared helpers in `common/`, one file per area.
+//! Everything runs against servers on 127.0.0.1 and real SQLite files in temporary folders.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod check_now;
+mod watchlist;
