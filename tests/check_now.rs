@@ -272,3 +272,21 @@ async fn one_failing_target_does_not_stop_the_others() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown target id"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_over_the_cap_is_refused() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
+    env.write_watchlist(&format!("{}max_body = \"64KB\"\n", env.target("pp", PP)));
+    let (code, lines) = env.check(&[]);
+    let r = one(&lines);
+    assert_eq!((code, r["status"].as_str()), (1, Some("failed")));
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than the limit of 64000 bytes"),
+        "{r}"
+    );
+}
