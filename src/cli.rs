@@ -62,6 +62,8 @@ pub enum Command {
         #[arg(long)]
         to: Option<i64>,
     },
+    /// Print the classification rules in force (built-ins with the watchlist's `[[rule]]`s).
+    Rules,
     /// Print the stored text of a target's version (default: the latest).
     Show {
         /// Target id.

@@ -8,6 +8,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::classify::{RuleSet, classify};
 use crate::cli::{Cli, Command};
 use crate::config::{self, Watchlist};
 use crate::diff;
@@ -94,6 +95,9 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 return Ok(Outcome::Ok);
             };
             let change = diff::diff(&old.text, &new.text);
+            let rules =
+                config::load(&cli.watchlist).map_or_else(|_| RuleSet::builtin(), |wl| wl.rules);
+            let verdict = classify(&change, &rules);
             println!(
                 "{target}: version {} ({}) -> {} ({}), {} added, {} removed",
                 old.meta.id,
@@ -103,7 +107,22 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 change.added,
                 change.removed
             );
-            print!("{}", output::change_text(&change));
+            print!("{}", output::change_text(&change, &verdict));
+            Ok(Outcome::Ok)
+        }
+        Command::Rules => {
+            let rules = match config::load(&cli.watchlist) {
+                Ok(wl) => wl.rules,
+                Err(_) if !cli.watchlist.exists() => RuleSet::builtin(),
+                Err(_) => {
+                    load(&cli);
+                    return Ok(Outcome::BadInput);
+                }
+            };
+            print!(
+                "# The rules in force: built-ins with the watchlist's [[rule]] overrides.\n\n{}",
+                rules.to_toml()
+            );
             Ok(Outcome::Ok)
         }
         Command::Show { target, version_id } => {
@@ -184,7 +203,7 @@ async fn check_now(cli: &Cli, ids: &[String], json: bool) -> Result<Outcome, Com
         return Ok(Outcome::BadInput);
     };
     let store = open_at(path).await?;
-    let pipeline = Pipeline::new(store, Fetcher::new()?, wl.retry);
+    let pipeline = Pipeline::new(store, Fetcher::new()?, wl.retry, wl.rules.clone());
     let reports = pipeline.check_all(&targets, wl.concurrency).await;
     let mut out = std::io::stdout().lock();
     if json {

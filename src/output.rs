@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::classify::Severity;
+use crate::classify::{Severity, Side, Verdict};
 use crate::diff::{Change, LineKind};
 use crate::pipeline::{CheckReport, Status};
 use crate::store::VersionMeta;
@@ -30,6 +30,8 @@ pub struct JsonReport<'a> {
     pub severity: Severity,
     /// Matched terms.
     pub matched_terms: &'a [String],
+    /// Whether the change includes an upcoming-update notice.
+    pub announcement: bool,
     /// Sentences added.
     pub added: usize,
     /// Sentences removed.
@@ -49,6 +51,7 @@ impl<'a> From<&'a CheckReport> for JsonReport<'a> {
             ai_relevant: r.verdict.ai_relevant,
             severity: r.verdict.severity,
             matched_terms: &r.verdict.matched_terms,
+            announcement: r.verdict.announcement,
             added,
             removed,
             error: r.error.as_deref(),
@@ -110,8 +113,8 @@ pub fn check_summary(reports: &[CheckReport]) -> String {
                 },
                 match (&r.error, r.status) {
                     (Some(e), _) => e.clone(),
-                    (None, Status::Changed) if r.verdict.ai_relevant => {
-                        format!("AI-relevant ({})", r.verdict.severity.as_str())
+                    (None, Status::Changed) => {
+                        verdict_note(&r.verdict).unwrap_or_else(|| r.url.clone())
                     }
                     _ => r.url.clone(),
                 },
@@ -127,7 +130,7 @@ pub fn check_summary(reports: &[CheckReport]) -> String {
                 "\n== {} ({}): version {from} -> {version}, {} added, {} removed\n",
                 r.name, r.target, change.added, change.removed
             );
-            out.push_str(&change_text(change));
+            out.push_str(&change_text(change, &r.verdict));
         }
     }
     let failed = reports
@@ -146,18 +149,43 @@ pub fn check_summary(reports: &[CheckReport]) -> String {
     out
 }
 
+/// One line on what the classifier found, if anything.
+pub fn verdict_note(v: &Verdict) -> Option<String> {
+    let terms = v.matched_terms.join(", ");
+    if v.ai_relevant {
+        Some(format!("AI-relevant ({}): {terms}", v.severity.as_str()))
+    } else if v.announcement {
+        Some("upcoming-update notice".to_string())
+    } else if v.severity > Severity::None {
+        Some(format!("data use ({}): {terms}", v.severity.as_str()))
+    } else {
+        None
+    }
+}
+
 /// A change as sentence lines: `  ` context, `- ` removed, `+ ` added, hunks split by `@@`.
-pub fn change_text(change: &Change) -> String {
+/// Sentences that matched a rule are flagged `!`, and the matches are listed after the diff.
+pub fn change_text(change: &Change, verdict: &Verdict) -> String {
     let mut out = String::new();
     for hunk in &change.hunks {
         out.push_str("@@\n");
         for line in &hunk.lines {
+            let text = line.text();
+            let flagged = |side| {
+                verdict
+                    .matches
+                    .iter()
+                    .any(|m| m.side == side && m.sentence == text)
+            };
             let (mark, open, close) = match line.kind {
                 LineKind::Context => ("  ", "", ""),
+                LineKind::Removed if flagged(Side::Removed) => ("-!", "[-", "-]"),
                 LineKind::Removed => ("- ", "[-", "-]"),
+                LineKind::Added if flagged(Side::Added) => ("+!", "{+", "+}"),
                 LineKind::Added => ("+ ", "{+", "+}"),
             };
             out.push_str(mark);
+            out.push(' ');
             let whole = !line.segments.iter().any(|s| !s.changed);
             for seg in &line.segments {
                 if seg.changed && !whole && !seg.text.trim().is_empty() {
@@ -167,6 +195,17 @@ pub fn change_text(change: &Change) -> String {
                 }
             }
             out.push('\n');
+        }
+    }
+    if let Some(note) = verdict_note(verdict) {
+        let _ = writeln!(out, "\n{note}");
+        for m in &verdict.matches {
+            let side = if m.side == Side::Added { "+" } else { "-" };
+            let _ = writeln!(
+                out,
+                "  {side} [{}] \"{}\" in: {}",
+                m.rule, m.term, m.sentence
+            );
         }
     }
     out
@@ -220,9 +259,25 @@ mod tests {
     fn changed_words_are_marked_inside_edited_sentences() {
         let change =
             crate::diff::diff("We use data. We sell nothing.", "We use data. We sell ads.");
-        let text = change_text(&change);
-        assert!(text.contains("- We sell [-nothing-]."), "{text}");
-        assert!(text.contains("+ We sell {+ads+}."), "{text}");
-        assert!(text.contains("  We use data."), "{text}");
+        let text = change_text(&change, &Verdict::default());
+        assert!(text.contains("-  We sell [-nothing-]."), "{text}");
+        assert!(text.contains("+  We sell {+ads+}."), "{text}");
+        assert!(text.contains("   We use data."), "{text}");
+    }
+
+    #[test]
+    fn matched_sentences_are_flagged_and_listed() {
+        let change = crate::diff::diff(
+            "We use data.",
+            "We use data. We train AI models on your posts.",
+        );
+        let verdict = crate::classify::classify(&change, &crate::classify::RuleSet::builtin());
+        let text = change_text(&change, &verdict);
+        assert!(
+            text.contains("+! We train AI models on your posts."),
+            "{text}"
+        );
+        assert!(text.contains("AI-relevant (high)"), "{text}");
+        assert!(text.contains("[ai-training] \"train\""), "{text}");
     }
 }

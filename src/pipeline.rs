@@ -17,12 +17,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use crate::classify::Verdict;
+use crate::classify::{RuleSet, Verdict, classify};
 use crate::config::{Target, TargetId};
 use crate::diff::{self, Change};
 use crate::extract;
-use crate::fetch::{FetchRequest, Fetched, Fetcher, RetryPolicy};
-use crate::store::{NewVersion, Observation, Recorded, Snapshot, Store, StoreError};
+use crate::fetch::{FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
+use crate::store::{NewVersion, Observation, Recorded, Snapshot, Store, StoreError, Version};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,6 +68,46 @@ pub struct Pipeline {
     store: Arc<Mutex<Store>>,
     fetcher: Fetcher,
     retry: RetryPolicy,
+    rules: Arc<RuleSet>,
+}
+
+/// What the pure stages (extract, diff, classify) made of a fetched page.
+struct Analysis {
+    text: String,
+    text_hash: String,
+    raw_hash: String,
+    /// Whether the text differs from the previous version (or there is none).
+    changed: bool,
+    change: Option<Change>,
+    verdict: Verdict,
+}
+
+/// Runs the CPU-bound stages on one page; the parsed DOM lives only inside this call.
+fn analyse(
+    page: &Page,
+    extract_rules: &extract::Rules,
+    rules: &RuleSet,
+    previous: Option<&Version>,
+) -> Result<Analysis, String> {
+    let decoded = extract::decode(&page.body, page.content_type.as_deref());
+    let text = extract::extract(&decoded, extract_rules).map_err(|e| e.to_string())?;
+    let text_hash = sha256(text.as_bytes());
+    let changed = previous.is_none_or(|p| p.meta.hash != text_hash);
+    let change = previous
+        .filter(|_| changed)
+        .map(|p| diff::diff(&p.text, &text));
+    let verdict = change
+        .as_ref()
+        .map(|c| classify(c, rules))
+        .unwrap_or_default();
+    Ok(Analysis {
+        raw_hash: sha256(&page.body),
+        text,
+        text_hash,
+        changed,
+        change,
+        verdict,
+    })
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -76,11 +116,12 @@ fn sha256(bytes: &[u8]) -> String {
 
 impl Pipeline {
     /// Wires an open store and a fetcher.
-    pub fn new(store: Store, fetcher: Fetcher, retry: RetryPolicy) -> Self {
+    pub fn new(store: Store, fetcher: Fetcher, retry: RetryPolicy, rules: RuleSet) -> Self {
         Self {
             store: Arc::new(Mutex::new(store)),
             fetcher,
             retry,
+            rules: Arc::new(rules),
         }
     }
 
@@ -185,34 +226,32 @@ impl Pipeline {
             Fetched::NotModified => return Err("HTTP 304 without a stored version".into()),
         };
 
-        let (text, raw_hash) = match &page {
-            Some(p) => {
-                let body = p.body.clone();
-                let content_type = p.content_type.clone();
-                let rules = target.rules.clone();
-                let text = tokio::task::spawn_blocking(move || {
-                    extract::extract(&extract::decode(&body, content_type.as_deref()), &rules)
+        let previous = state.last_version;
+        let (page, previous, analysis) = match page {
+            Some(page) => {
+                let extract_rules = target.rules.clone();
+                let rules = Arc::clone(&self.rules);
+                let (page, previous, analysis) = tokio::task::spawn_blocking(move || {
+                    let analysis = analyse(&page, &extract_rules, &rules, previous.as_ref());
+                    (page, previous, analysis)
                 })
                 .await
-                .map_err(|e| format!("extract task failed: {e}"))?
-                .map_err(|e| e.to_string())?;
-                (Some(text), Some(sha256(&p.body)))
+                .map_err(|e| format!("extract task failed: {e}"))?;
+                (Some(page), previous, Some(analysis?))
             }
-            None => (None, None),
+            None => (None, previous, None),
         };
-
-        let previous = state.last_version;
-        let text_hash = text.as_deref().map(|t| sha256(t.as_bytes()));
-        let changed = match (&text_hash, &previous) {
-            (Some(h), Some(prev)) => *h != prev.meta.hash,
-            (Some(_), None) => true,
-            (None, _) => false,
+        let changed = analysis.as_ref().is_some_and(|a| a.changed);
+        let (text, text_hash, raw_hash, change, verdict) = match analysis {
+            Some(a) => (
+                Some(a.text),
+                Some(a.text_hash),
+                Some(a.raw_hash),
+                a.change,
+                a.verdict,
+            ),
+            None => (None, None, None, None, Verdict::default()),
         };
-        let change = match (&text, &previous) {
-            (Some(new), Some(prev)) if changed => Some(diff::diff(&prev.text, new)),
-            _ => None,
-        };
-        let verdict = Verdict::default();
         let terms = verdict.matched_terms.clone();
 
         let at = Utc::now();

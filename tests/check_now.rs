@@ -80,7 +80,7 @@ async fn the_september_2024_ai_training_change_is_detected_sentence_by_sentence(
     assert!(added * 5 < total, "{added} of {total} sentences added");
 
     let diff = env.stdout(&["diff", "pp"]);
-    let added_lines: Vec<&str> = diff.lines().filter(|l| l.starts_with("+ ")).collect();
+    let added_lines: Vec<&str> = diff.lines().filter(|l| l.starts_with('+')).collect();
     assert!(
         added_lines
             .iter()

@@ -7,4 +7,5 @@
 mod common;
 
 mod check_now;
+mod classification;
 mod watchlist;

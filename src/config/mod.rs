@@ -6,7 +6,10 @@
 //! the first, each with file, line, column and key. Secrets never live here.
 
 mod error;
+mod model;
 mod raw;
+mod rules;
+mod values;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,98 +18,17 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
-use url::Url;
 
 use error::Locator;
 pub use error::{ConfigError, ConfigErrors};
-use raw::{RawDefaults, RawStore, RawTarget};
+pub use model::{Kind, Target, TargetId, Watchlist};
+use raw::{RawDefaults, RawRule, RawStore, RawTarget};
+
+use crate::classify::RuleSet;
 
 use crate::extract;
 use crate::fetch::RetryPolicy;
 use crate::schedule::Schedule;
-
-/// The stable id of a target: history hangs on it, so it is restricted to characters that are
-/// safe in file names, URLs and mail headers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TargetId(String);
-
-impl TargetId {
-    /// Checks an id: 1–64 of `a-z 0-9 . _ -`, starting with a letter or digit.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-        if ok {
-            Ok(Self(s.to_string()))
-        } else {
-            Err(format!(
-                "invalid id {s:?}: use 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"
-            ))
-        }
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for TargetId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// What a target is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// An HTML page whose selected text is versioned.
-    Page,
-}
-
-/// A checked target.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// Stable id.
-    pub id: TargetId,
-    /// Human name, for output and mail.
-    pub name: String,
-    /// Where it is fetched from.
-    pub url: Url,
-    /// Page (feeds come later).
-    pub kind: Kind,
-    /// What text to keep.
-    pub rules: extract::Rules,
-    /// When the daemon checks it.
-    pub schedule: Schedule,
-    /// Whole-request timeout.
-    pub timeout: Duration,
-    /// Largest body accepted, in bytes.
-    pub max_body: u64,
-    /// User-Agent header sent.
-    pub user_agent: String,
-    /// Disabled targets are kept in the file but never checked.
-    pub enabled: bool,
-}
-
-/// A checked watchlist.
-#[derive(Debug, Clone)]
-pub struct Watchlist {
-    /// The file it came from.
-    pub path: PathBuf,
-    /// The SQLite database, resolved against the watchlist's folder.
-    pub store_path: PathBuf,
-    /// Checks run at once.
-    pub concurrency: usize,
-    /// Retry of transient fetch failures.
-    pub retry: RetryPolicy,
-    /// Default schedule (targets may override).
-    pub schedule: Schedule,
-    /// Targets in file order.
-    pub targets: Vec<Target>,
-}
 
 const DEFAULT_SCHEDULE: &str = "17 */6 * * *";
 const DEFAULT_USER_AGENT: &str = concat!(
@@ -240,6 +162,7 @@ impl Validator<'_> {
         let mut store = RawStore::default();
         let mut defaults = RawDefaults::default();
         let mut targets = Vec::new();
+        let mut rules = Vec::new();
         for (key, value) in root {
             match key.get_ref().as_ref() {
                 "store" => store = self.section("store", value).unwrap_or_default(),
@@ -258,9 +181,23 @@ impl Validator<'_> {
                         _ => self.err(span.start, "target", "expected [[target]] tables"),
                     }
                 }
+                "rule" => {
+                    let span = value.span();
+                    match value.into_inner() {
+                        DeValue::Array(items) => {
+                            for (i, item) in items.iter().enumerate() {
+                                let name = format!("rule[{}]", i + 1);
+                                if let Some(r) = self.section::<RawRule>(&name, item.clone()) {
+                                    rules.push((name, r));
+                                }
+                            }
+                        }
+                        _ => self.err(span.start, "rule", "expected [[rule]] tables"),
+                    }
+                }
                 other => {
                     let msg = format!(
-                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`"
+                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`"
                     );
                     self.err(key.span().start, other, msg);
                 }
@@ -299,6 +236,11 @@ impl Validator<'_> {
                 "no [[target]] defined: add at least one",
             ));
         }
+        let user_rules = self.rules(rules);
+        let rules = RuleSet::build(&user_rules).unwrap_or_else(|e| {
+            self.errors.push(Locator::whole(path, e));
+            RuleSet::builtin()
+        });
         Watchlist {
             path: path.to_path_buf(),
             store_path,
@@ -306,6 +248,7 @@ impl Validator<'_> {
             retry: d.retry,
             schedule: d.schedule.clone(),
             targets: out,
+            rules,
         }
     }
 
@@ -443,109 +386,6 @@ impl Validator<'_> {
             enabled: raw.enabled.unwrap_or(true),
         })
     }
-
-    fn url(&mut self, key: &str, raw: &Spanned<String>) -> Option<Url> {
-        match Url::parse(raw.get_ref()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
-            Ok(u) => {
-                let msg = format!(
-                    "unsupported URL {:?}: only http and https are fetched",
-                    u.as_str()
-                );
-                self.err(raw.span().start, key, msg);
-                None
-            }
-            Err(e) => {
-                self.err(
-                    raw.span().start,
-                    key,
-                    format!("invalid URL {:?}: {e}", raw.get_ref()),
-                );
-                None
-            }
-        }
-    }
-
-    fn selectors(
-        &mut self,
-        key: &str,
-        raw: Option<&[Spanned<String>]>,
-    ) -> Vec<extract::CssSelector> {
-        let mut out = Vec::new();
-        for s in raw.unwrap_or_default() {
-            match extract::CssSelector::parse(s.get_ref()) {
-                Ok(sel) => out.push(sel),
-                Err(m) => self.err(s.span().start, key, m),
-            }
-        }
-        out
-    }
-
-    fn schedule(&mut self, key: &str, raw: Option<&Spanned<String>>) -> Option<Schedule> {
-        let raw = raw?;
-        Schedule::parse(raw.get_ref())
-            .map_err(|m| self.err(raw.span().start, key, format!("{m} in {:?}", raw.get_ref())))
-            .ok()
-    }
-
-    fn duration(
-        &mut self,
-        key: &str,
-        raw: Option<&Spanned<String>>,
-        default: Duration,
-    ) -> Duration {
-        let Some(raw) = raw else { return default };
-        match humantime::parse_duration(raw.get_ref()) {
-            Ok(d) if !d.is_zero() => d,
-            Ok(_) => {
-                self.err(raw.span().start, key, "must be longer than zero");
-                default
-            }
-            Err(e) => {
-                let msg = format!(
-                    "invalid duration {:?} ({e}): write it like \"30s\" or \"2m\"",
-                    raw.get_ref()
-                );
-                self.err(raw.span().start, key, msg);
-                default
-            }
-        }
-    }
-
-    fn size(&mut self, key: &str, raw: Option<&Spanned<String>>, default: u64) -> u64 {
-        let Some(raw) = raw else { return default };
-        match raw.get_ref().trim().parse::<bytesize::ByteSize>() {
-            Ok(b) if b.as_u64() >= 1024 => b.as_u64(),
-            Ok(_) => {
-                self.err(raw.span().start, key, "must be at least 1KB");
-                default
-            }
-            Err(_) => {
-                let msg = format!(
-                    "invalid size {:?}: write it like \"5MB\" or \"512KiB\"",
-                    raw.get_ref()
-                );
-                self.err(raw.span().start, key, msg);
-                default
-            }
-        }
-    }
-
-    fn user_agent(&mut self, key: &str, raw: Option<&Spanned<String>>, default: &str) -> String {
-        let Some(raw) = raw else {
-            return default.to_string();
-        };
-        let ua = raw.get_ref();
-        if ua.trim().is_empty() || ua.chars().any(|c| c.is_control()) {
-            self.err(
-                raw.span().start,
-                key,
-                "must be non-empty text without control characters",
-            );
-            return default.to_string();
-        }
-        ua.clone()
-    }
 }
 
 fn default_schedule() -> Schedule {
@@ -561,28 +401,6 @@ struct Defaults {
     min_chars: usize,
     concurrency: usize,
     retry: RetryPolicy,
-}
-
-impl Watchlist {
-    /// The targets named by `ids` (all enabled ones when empty), or the ids that do not exist.
-    pub fn select(&self, ids: &[String]) -> Result<Vec<&Target>, Vec<String>> {
-        if ids.is_empty() {
-            return Ok(self.targets.iter().filter(|t| t.enabled).collect());
-        }
-        let unknown: Vec<String> = ids
-            .iter()
-            .filter(|id| !self.targets.iter().any(|t| t.id.as_str() == id.as_str()))
-            .cloned()
-            .collect();
-        if !unknown.is_empty() {
-            return Err(unknown);
-        }
-        Ok(self
-            .targets
-            .iter()
-            .filter(|t| ids.iter().any(|id| id == t.id.as_str()))
-            .collect())
-    }
 }
 
 #[cfg(test)]

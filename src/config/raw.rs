@@ -48,3 +48,19 @@ pub struct RawTarget {
     #[serde(default)]
     pub enabled: Option<bool>,
 }
+
+/// One `[[rule]]`: a user rule, or an override of a built-in one by id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub id: Spanned<String>,
+    pub severity: Option<Spanned<String>>,
+    pub description: Option<String>,
+    pub ai: Option<bool>,
+    pub kind: Option<Spanned<String>>,
+    pub terms: Option<Spanned<Vec<String>>>,
+    pub regex: Option<Spanned<Vec<String>>>,
+    pub with: Option<Spanned<Vec<Vec<String>>>>,
+    pub except: Option<Spanned<Vec<String>>>,
+    pub enabled: Option<bool>,
+}

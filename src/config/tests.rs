@@ -129,3 +129,44 @@ fn non_utf8_files_are_reported_at_the_bad_byte() {
     let missing = load(&dir.path().join("none.toml")).unwrap_err().0;
     assert!(missing[0].message.contains("cannot read"));
 }
+
+#[test]
+fn rule_tables_extend_and_override_the_built_ins() {
+    let src = format!(
+        "{TARGET}[[rule]]\nid = \"biometrics\"\nseverity = \"high\"\nterms = [\"face scan\"]\n\
+         [[rule]]\nid = \"data-use\"\nenabled = false\n\
+         [[rule]]\nid = \"ai-features\"\nseverity = \"low\"\nterms = [\"AI\"]\nwith = [[\"feature\"]]\n"
+    );
+    let wl = parse(Path::new("w.toml"), &src).unwrap();
+    let ids: Vec<&str> = wl.rules.rules.iter().map(|r| r.id.as_str()).collect();
+    assert!(ids.contains(&"biometrics") && ids.contains(&"ai-training"));
+    assert!(!ids.contains(&"data-use"));
+    let features = wl
+        .rules
+        .rules
+        .iter()
+        .find(|r| r.id == "ai-features")
+        .unwrap();
+    assert_eq!(features.severity, crate::classify::Severity::Low);
+}
+
+#[test]
+fn a_broken_rule_is_an_error_at_load_time_with_its_line() {
+    let src = format!(
+        "{TARGET}[[rule]]\nid = \"x\"\nseverity = \"high\"\nregex = [\"(unclosed\"]\n\
+         [[rule]]\nid = \"y\"\nseverity = \"urgent\"\nterms = [\"a\"]\n\
+         [[rule]]\nid = \"z\"\nterms = [\"a\"]\n\
+         [[rule]]\nid = \"w\"\nseverity = \"low\"\nterms = [\"a\"]\nwords = [\"b\"]\n"
+    );
+    let e = errors(&src);
+    let find = |key: &str| {
+        e.iter()
+            .find(|e| e.key.as_deref() == Some(key))
+            .unwrap_or_else(|| panic!("{key}: {e:?}"))
+    };
+    assert_eq!(find("rule[1].regex").line, 8);
+    assert!(find("rule[1].regex").message.contains("invalid regex"));
+    assert_eq!(find("rule[2].severity").line, 11);
+    assert!(find("rule[3].severity").message.contains("missing"));
+    assert!(find("rule[4].words").message.contains("unknown field"));
+}

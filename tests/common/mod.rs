@@ -297,3 +297,39 @@ impl TestEnv {
         String::from_utf8(out.stdout).unwrap()
     }
 }
+
+/// One step of a replayed history: the pair of fixture files and what `check-now --json` said.
+pub struct Step {
+    pub from: String,
+    pub to: String,
+    pub report: serde_json::Value,
+}
+
+impl TestEnv {
+    /// Serves each `.md` version of `folder` in turn at one URL, checking after each, and
+    /// returns one step per adjacent pair (the first check is the baseline).
+    pub async fn replay(&self, folder: &str) -> Vec<Step> {
+        let route = format!("/replay/{folder}");
+        let page = self.page(&route).await;
+        let id = folder.replace('/', "-");
+        self.write_watchlist(&self.target(&id, &route));
+        let files = versions(folder);
+        let mut steps = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            page.serve(linkedin_version(file));
+            let (code, lines) = self.check(&[]);
+            assert_eq!(code, 0, "{file}: {lines:?}");
+            let report = lines.into_iter().next().expect("one report");
+            if i == 0 {
+                assert_eq!(report["status"], "new", "{file}");
+            } else {
+                steps.push(Step {
+                    from: files[i - 1].clone(),
+                    to: file.clone(),
+                    report,
+                });
+            }
+        }
+        steps
+    }
+}

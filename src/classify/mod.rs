@@ -1,0 +1,223 @@
+//! Classify: does a change touch AI-training terms, how much, and where exactly.
+//!
+//! Pure. Judges the change, not the page: only the sentences a [`Change`] added, removed or
+//! edited are matched against the rules ([`rules`]), never the text that merely stands
+//! around them. Before matching:
+//!
+//! - a sentence removed in one place and added verbatim in another is a move, not a change;
+//! - a removed sentence and a similar added one are an *edit*, judged by the words that
+//!   changed: an edit of case, punctuation, whitespace or dates only is never relevant; an edit
+//!   counts when a rule's term appears or disappears, when the changed words touch a matched
+//!   term, or when they change what the sentence commits to ("may" → "will", a dropped "not").
+//!
+//! Severity is the highest of the matched rules'; `ai_relevant` is whether any AI rule matched;
+//! a matched announcement rule marks an upcoming-update notice.
+
+pub mod rules;
+mod text;
+
+use serde::Serialize;
+
+use crate::diff::{Change, Line, LineKind};
+pub use rules::{Rule, RuleError, RuleSet, RuleSpec};
+pub use text::normalize_for_match;
+
+/// How much a change matters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Not about data use at all.
+    #[default]
+    None,
+    /// Other data-use wording, or an upcoming-update notice.
+    Low,
+    /// AI-feature terms, opt-out mechanics.
+    Medium,
+    /// AI-training or affiliate data-sharing wording added, removed or widened.
+    High,
+}
+
+impl Severity {
+    /// The lowercase name used in JSON, the database and mail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// Whether a matched sentence was added or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// In the new version only.
+    Added,
+    /// In the old version only.
+    Removed,
+}
+
+/// One rule matched in one changed sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Match {
+    /// The rule's id.
+    pub rule: String,
+    /// The term as it stands in the sentence.
+    pub term: String,
+    /// Added or removed text.
+    pub side: Side,
+    /// The whole sentence.
+    pub sentence: String,
+}
+
+/// What the classifier says of one change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// Whether AI-training terms moved.
+    pub ai_relevant: bool,
+    /// How much it matters.
+    pub severity: Severity,
+    /// The terms that matched, deduplicated, in order of appearance.
+    pub matched_terms: Vec<String>,
+    /// Whether the change includes an upcoming-update notice.
+    pub announcement: bool,
+    /// Every match, with its sentence.
+    pub matches: Vec<Match>,
+}
+
+/// Pairing all removed with all added sentences costs their product; past this many pairs a
+/// wholesale rewrite is judged sentence by sentence instead.
+const MAX_PAIRINGS: usize = 40_000;
+/// Sentences at least this similar (by words) are an edit of one another.
+const EDIT_SIMILARITY: f32 = 0.5;
+
+/// Classifies a change with the given rules.
+pub fn classify(change: &Change, rules: &RuleSet) -> Verdict {
+    let removed: Vec<String> = change
+        .sentences(LineKind::Removed)
+        .map(Line::text)
+        .collect();
+    let added: Vec<String> = change.sentences(LineKind::Added).map(Line::text).collect();
+    let old_norm: Vec<String> = removed.iter().map(|s| normalize_for_match(s)).collect();
+    let new_norm: Vec<String> = added.iter().map(|s| normalize_for_match(s)).collect();
+    let key = |s: &str| s.to_lowercase();
+    let mut old_done = vec![false; removed.len()];
+    let mut new_done = vec![false; added.len()];
+
+    // moves: the same sentence removed here and added there
+    for (i, o) in old_norm.iter().enumerate() {
+        if let Some(j) = (0..added.len()).find(|&j| !new_done[j] && key(&new_norm[j]) == key(o)) {
+            old_done[i] = true;
+            new_done[j] = true;
+        }
+    }
+
+    let mut verdict = Verdict::default();
+    // edits: each removed sentence with its most similar added one
+    if removed.len().saturating_mul(added.len()) <= MAX_PAIRINGS {
+        for i in 0..removed.len() {
+            if old_done[i] {
+                continue;
+            }
+            let best = (0..added.len())
+                .filter(|&j| !new_done[j])
+                .map(|j| (j, text::similarity(&old_norm[i], &new_norm[j])))
+                .filter(|(_, r)| *r >= EDIT_SIMILARITY)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            if let Some((j, _)) = best {
+                old_done[i] = true;
+                new_done[j] = true;
+                judge_edit(
+                    rules,
+                    (&removed[i], &old_norm[i]),
+                    (&added[j], &new_norm[j]),
+                    &mut verdict,
+                );
+            }
+        }
+    }
+    for (i, s) in removed.iter().enumerate().filter(|(i, _)| !old_done[*i]) {
+        for (rule, hit) in hits(rules, &old_norm[i]) {
+            record(&mut verdict, rule, hit.term, Side::Removed, s);
+        }
+    }
+    for (j, s) in added.iter().enumerate().filter(|(j, _)| !new_done[*j]) {
+        for (rule, hit) in hits(rules, &new_norm[j]) {
+            record(&mut verdict, rule, hit.term, Side::Added, s);
+        }
+    }
+    verdict
+}
+
+fn hits<'r>(rules: &'r RuleSet, normalised: &str) -> Vec<(&'r Rule, rules::Hit)> {
+    rules
+        .rules
+        .iter()
+        .flat_map(|r| r.hits(normalised).into_iter().map(move |h| (r, h)))
+        .collect()
+}
+
+/// An edited sentence: relevant when a term appears or disappears, when the changed words touch
+/// a matched term, or when they change a commitment; never when only case, punctuation or
+/// dates changed.
+fn judge_edit(rules: &RuleSet, old: (&str, &str), new: (&str, &str), verdict: &mut Verdict) {
+    let old_hits = hits(rules, old.1);
+    let new_hits = hits(rules, new.1);
+    if old_hits.is_empty() && new_hits.is_empty() {
+        return;
+    }
+    let edit = text::word_edit(old.1, new.1);
+    if text::is_trivial(&edit) {
+        return;
+    }
+    let same =
+        |a: &(&Rule, rules::Hit), b: &(&Rule, rules::Hit)| a.0.id == b.0.id && a.1.term == b.1.term;
+    let touches = |span: &std::ops::Range<usize>, changed: &[std::ops::Range<usize>]| {
+        changed
+            .iter()
+            .any(|c| c.start < span.end && span.start < c.end)
+    };
+    let gone: Vec<&(&Rule, rules::Hit)> = old_hits
+        .iter()
+        .filter(|h| !new_hits.iter().any(|n| same(n, h)))
+        .collect();
+    let fresh = new_hits
+        .iter()
+        .any(|h| !old_hits.iter().any(|o| same(o, h)));
+    let relevant = fresh
+        || !gone.is_empty()
+        || text::changes_commitment(&edit)
+        || old_hits.iter().any(|h| touches(&h.1.span, &edit.old))
+        || new_hits.iter().any(|h| touches(&h.1.span, &edit.new));
+    if !relevant {
+        return;
+    }
+    // The sentence changed what it says: all it now says counts (a training sentence that gained
+    // a data category is training wording widened), and what it no longer says.
+    for h in gone {
+        record(verdict, h.0, h.1.term.clone(), Side::Removed, old.0);
+    }
+    for h in &new_hits {
+        record(verdict, h.0, h.1.term.clone(), Side::Added, new.0);
+    }
+}
+
+fn record(verdict: &mut Verdict, rule: &Rule, term: String, side: Side, sentence: &str) {
+    verdict.severity = verdict.severity.max(rule.severity);
+    verdict.ai_relevant |= rule.ai;
+    verdict.announcement |= rule.announcement;
+    if !verdict.matched_terms.contains(&term) {
+        verdict.matched_terms.push(term.clone());
+    }
+    verdict.matches.push(Match {
+        rule: rule.id.clone(),
+        term,
+        side,
+        sentence: sentence.to_string(),
+    });
+}
+
+#[cfg(test)]
+mod tests;

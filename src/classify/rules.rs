@@ -1,0 +1,309 @@
+//! Rules as data: the built-in TOML, user overrides, and their compilation into matchers.
+//!
+//! A [`RuleSpec`] is what a user writes (`[[rule]]`); [`Rule`] is the compiled form. Terms
+//! become case-insensitive, word-bounded regexes tolerant of inflection (`train` matches
+//! trains, trained, training) and of hyphen/space variants (`opt out` matches opt-out).
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::Severity;
+use super::text::normalize_for_match;
+
+/// The built-in rules, as shipped (printed by `policywatch rules`).
+pub const DEFAULT_RULES: &str = include_str!("default_rules.toml");
+
+/// One rule as written in TOML.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable id; a user rule with a built-in's id replaces it.
+    pub id: String,
+    /// "high" | "medium" | "low".
+    pub severity: String,
+    /// What the rule is about, for people.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Whether a match makes a change AI-relevant (default true).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub ai: bool,
+    /// `"announcement"` for upcoming-update notices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Words or phrases, any of which triggers the rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<String>,
+    /// Regular expressions, any of which triggers the rule (case-insensitive).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regex: Vec<String>,
+    /// Lists of terms, one of each of which must be in the same sentence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<Vec<String>>,
+    /// Phrases blanked out before matching (look-alikes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
+    /// `false` turns a built-in rule off.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rule: Vec<RuleSpec>,
+}
+
+/// What is wrong with a rule, and in which of its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    /// The key of the rule at fault (`terms`, `regex`, `severity`, …).
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Stable id.
+    pub id: String,
+    /// Severity of a match.
+    pub severity: Severity,
+    /// Whether a match makes a change AI-relevant.
+    pub ai: bool,
+    /// Whether this rule recognises upcoming-update notices.
+    pub announcement: bool,
+    /// For people.
+    pub description: String,
+    primary: Regex,
+    with: Vec<Regex>,
+    except: Option<Regex>,
+}
+
+/// A rule's hit in one sentence (spans are in the normalised sentence).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The term as it stands in the sentence, lowercased.
+    pub term: String,
+    /// Byte range in the normalised sentence.
+    pub span: std::ops::Range<usize>,
+}
+
+impl Rule {
+    /// Compiles a spec.
+    pub fn compile(spec: &RuleSpec) -> Result<Self, RuleError> {
+        let err = |field, message: String| RuleError { field, message };
+        let severity = match spec.severity.as_str() {
+            "high" => Severity::High,
+            "medium" => Severity::Medium,
+            "low" => Severity::Low,
+            other => {
+                return Err(err(
+                    "severity",
+                    format!("unknown severity {other:?}: use high, medium or low"),
+                ));
+            }
+        };
+        let announcement = match spec.kind.as_deref() {
+            None => false,
+            Some("announcement") => true,
+            Some(other) => {
+                return Err(err(
+                    "kind",
+                    format!("unknown kind {other:?}: only \"announcement\""),
+                ));
+            }
+        };
+        if spec.terms.is_empty() && spec.regex.is_empty() {
+            return Err(err("terms", "a rule needs `terms` or `regex`".into()));
+        }
+        let mut alternatives: Vec<String> = Vec::new();
+        for t in &spec.terms {
+            alternatives.push(term_pattern(t).map_err(|m| err("terms", m))?);
+        }
+        for r in &spec.regex {
+            Regex::new(r).map_err(|e| err("regex", format!("invalid regex {r:?}: {e}")))?;
+            alternatives.push(format!("(?:{r})"));
+        }
+        let primary = alternation(&alternatives).map_err(|m| err("regex", m))?;
+        let mut with = Vec::new();
+        for group in &spec.with {
+            if group.is_empty() {
+                return Err(err(
+                    "with",
+                    "each `with` list needs at least one term".into(),
+                ));
+            }
+            let pats = group
+                .iter()
+                .map(|t| term_pattern(t))
+                .collect::<Result<Vec<_>, _>>();
+            with.push(alternation(&pats.map_err(|m| err("with", m))?).map_err(|m| err("with", m))?);
+        }
+        let except = if spec.except.is_empty() {
+            None
+        } else {
+            let pats = spec
+                .except
+                .iter()
+                .map(|t| term_pattern(t))
+                .collect::<Result<Vec<_>, _>>();
+            Some(alternation(&pats.map_err(|m| err("except", m))?).map_err(|m| err("except", m))?)
+        };
+        Ok(Self {
+            id: spec.id.clone(),
+            severity,
+            ai: spec.ai,
+            announcement,
+            description: spec.description.clone(),
+            primary,
+            with,
+            except,
+        })
+    }
+
+    /// The rule's hits in a normalised sentence (empty when a `with` list is not satisfied).
+    pub fn hits(&self, normalised: &str) -> Vec<Hit> {
+        let masked;
+        let text = match &self.except {
+            Some(except) if except.is_match(normalised) => {
+                // Blank look-alikes with spaces of the same byte length, so spans stay valid.
+                masked = except
+                    .replace_all(normalised, |c: &regex::Captures<'_>| " ".repeat(c[0].len()));
+                masked.as_ref()
+            }
+            _ => normalised,
+        };
+        if !self.with.iter().all(|w| w.is_match(text)) {
+            return Vec::new();
+        }
+        let mut hits: Vec<Hit> = Vec::new();
+        for m in self.primary.find_iter(text) {
+            let term = m.as_str().to_lowercase();
+            if !hits.iter().any(|h| h.term == term) {
+                hits.push(Hit {
+                    term,
+                    span: m.range(),
+                });
+            }
+        }
+        hits
+    }
+}
+
+fn alternation(patterns: &[String]) -> Result<Regex, String> {
+    Regex::new(&format!("(?i)(?:{})", patterns.join("|")))
+        .map_err(|e| format!("cannot compile: {e}"))
+}
+
+/// A term as a regex: each word inflected, words joined by optional spaces or hyphens, the
+/// whole on word boundaries.
+fn term_pattern(term: &str) -> Result<String, String> {
+    let normalised = normalize_for_match(term);
+    let words: Vec<&str> = normalised
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Err(format!("empty term {term:?}"));
+    }
+    let inner = words
+        .iter()
+        .map(|w| inflect(w))
+        .collect::<Vec<_>>()
+        .join(r"[\s\-]*");
+    Ok(format!(r"\b{inner}\b"))
+}
+
+/// A word with its common English inflections.
+fn inflect(word: &str) -> String {
+    let esc = regex::escape(word);
+    let alpha = word.chars().all(char::is_alphabetic);
+    let acronym = word.chars().filter(|c| c.is_uppercase()).count() >= 2;
+    if !alpha {
+        return esc;
+    }
+    if acronym || word.chars().count() <= 2 {
+        return format!("{esc}s?");
+    }
+    let lower = word.to_lowercase();
+    let (stem, last) = lower.split_at(lower.len() - 1);
+    let stem = regex::escape(stem);
+    let before_last = stem.chars().last().unwrap_or('a');
+    if last == "e" {
+        format!("{stem}(?:e|es|ed|ing)")
+    } else if last == "y" && !"aeiou".contains(before_last) {
+        format!("{stem}(?:y|ies|ied|ying)")
+    } else if "bdgklmnprt".contains(last) && "aeiou".contains(before_last) {
+        format!("{esc}(?:s|es|ed|ing|{last}ed|{last}ing)?")
+    } else {
+        format!("{esc}(?:s|es|ed|ing)?")
+    }
+}
+
+/// The built-in specs.
+pub fn builtin_specs() -> Vec<RuleSpec> {
+    // Invariant: the compiled-in file parses (covered by a unit test).
+    toml::from_str::<RuleFile>(DEFAULT_RULES)
+        .map(|f| f.rule)
+        .unwrap_or_else(|e| unreachable!("built-in rules: {e}"))
+}
+
+/// The effective rules: built-ins, replaced or extended by user specs with the same id.
+pub fn merge(user: &[RuleSpec]) -> Vec<RuleSpec> {
+    let mut specs = builtin_specs();
+    for u in user {
+        match specs.iter_mut().find(|s| s.id == u.id) {
+            Some(s) => *s = u.clone(),
+            None => specs.push(u.clone()),
+        }
+    }
+    specs.retain(|s| s.enabled);
+    specs
+}
+
+/// A compiled set of rules.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// In order: built-ins first, then user additions.
+    pub rules: Vec<Rule>,
+    /// The specs they came from (for `policywatch rules`).
+    pub specs: Vec<RuleSpec>,
+}
+
+impl RuleSet {
+    /// Compiles the built-ins merged with user specs. User specs are validated by the config
+    /// loader first; a failure here names the rule.
+    pub fn build(user: &[RuleSpec]) -> Result<Self, String> {
+        let specs = merge(user);
+        let rules = specs
+            .iter()
+            .map(|s| {
+                Rule::compile(s).map_err(|e| format!("rule {:?}: {}: {}", s.id, e.field, e.message))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { rules, specs })
+    }
+
+    /// The built-in rules alone.
+    pub fn builtin() -> Self {
+        Self::build(&[]).unwrap_or_else(|e| unreachable!("built-in rules compile: {e}"))
+    }
+
+    /// The effective rules as TOML.
+    pub fn to_toml(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            rule: &'a [RuleSpec],
+        }
+        toml::to_string(&Out { rule: &self.specs }).unwrap_or_default()
+    }
+}

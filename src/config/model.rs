@@ -1,0 +1,118 @@
+//! The checked watchlist: what the rest of the crate is handed once validation passed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::classify::RuleSet;
+use crate::extract;
+use crate::fetch::RetryPolicy;
+use crate::schedule::Schedule;
+
+/// The stable id of a target: history hangs on it, so it is restricted to characters that are
+/// safe in file names, URLs and mail headers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TargetId(String);
+
+impl TargetId {
+    /// Checks an id: 1–64 of `a-z 0-9 . _ -`, starting with a letter or digit.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(format!(
+                "invalid id {s:?}: use 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"
+            ))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TargetId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a target is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An HTML page whose selected text is versioned.
+    Page,
+}
+
+/// A checked target.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Stable id.
+    pub id: TargetId,
+    /// Human name, for output and mail.
+    pub name: String,
+    /// Where it is fetched from.
+    pub url: Url,
+    /// Page (feeds come later).
+    pub kind: Kind,
+    /// What text to keep.
+    pub rules: extract::Rules,
+    /// When the daemon checks it.
+    pub schedule: Schedule,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Largest body accepted, in bytes.
+    pub max_body: u64,
+    /// User-Agent header sent.
+    pub user_agent: String,
+    /// Disabled targets are kept in the file but never checked.
+    pub enabled: bool,
+}
+
+/// A checked watchlist.
+#[derive(Debug, Clone)]
+pub struct Watchlist {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The SQLite database, resolved against the watchlist's folder.
+    pub store_path: PathBuf,
+    /// Checks run at once.
+    pub concurrency: usize,
+    /// Retry of transient fetch failures.
+    pub retry: RetryPolicy,
+    /// Default schedule (targets may override).
+    pub schedule: Schedule,
+    /// Targets in file order.
+    pub targets: Vec<Target>,
+    /// The classification rules: built-ins with the file's `[[rule]]` overrides.
+    pub rules: RuleSet,
+}
+
+impl Watchlist {
+    /// The targets named by `ids` (all enabled ones when empty), or the ids that do not exist.
+    pub fn select(&self, ids: &[String]) -> Result<Vec<&Target>, Vec<String>> {
+        if ids.is_empty() {
+            return Ok(self.targets.iter().filter(|t| t.enabled).collect());
+        }
+        let unknown: Vec<String> = ids
+            .iter()
+            .filter(|id| !self.targets.iter().any(|t| t.id.as_str() == id.as_str()))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        Ok(self
+            .targets
+            .iter()
+            .filter(|t| ids.iter().any(|id| id == t.id.as_str()))
+            .collect())
+    }
+}

@@ -1,0 +1,85 @@
+//! `[[rule]]` tables: user classification rules and overrides of the built-ins, checked by
+//! compiling them so a broken rule fails at load time with its line and key.
+
+use toml::Spanned;
+
+use super::Validator;
+use super::raw::RawRule;
+use crate::classify::{Rule, RuleSpec};
+
+impl Validator<'_> {
+    /// Checks each `[[rule]]` by compiling it, so a broken rule is an error at load time that
+    /// points at its key.
+    pub(super) fn rules(&mut self, raws: Vec<(String, RawRule)>) -> Vec<RuleSpec> {
+        let mut specs: Vec<RuleSpec> = Vec::new();
+        for (name, raw) in raws {
+            let id = raw.id.get_ref().clone();
+            if specs.iter().any(|s| s.id == id) {
+                self.err(
+                    raw.id.span().start,
+                    &format!("{name}.id"),
+                    format!("duplicate rule id {id:?}"),
+                );
+                continue;
+            }
+            let enabled = raw.enabled.unwrap_or(true);
+            let at = |field: &str| -> usize {
+                let span = match field {
+                    "severity" => raw.severity.as_ref().map(Spanned::span),
+                    "kind" => raw.kind.as_ref().map(Spanned::span),
+                    "terms" => raw.terms.as_ref().map(Spanned::span),
+                    "regex" => raw.regex.as_ref().map(Spanned::span),
+                    "with" => raw.with.as_ref().map(Spanned::span),
+                    "except" => raw.except.as_ref().map(Spanned::span),
+                    _ => None,
+                };
+                span.unwrap_or_else(|| raw.id.span()).start
+            };
+            if enabled && raw.severity.is_none() {
+                self.err(
+                    at("id"),
+                    &format!("{name}.severity"),
+                    "missing: high, medium or low",
+                );
+                continue;
+            }
+            let spec = RuleSpec {
+                id,
+                severity: raw
+                    .severity
+                    .as_ref()
+                    .map_or_else(|| "low".into(), |s| s.get_ref().clone()),
+                description: raw.description.clone().unwrap_or_default(),
+                ai: raw.ai.unwrap_or(true),
+                kind: raw.kind.as_ref().map(|k| k.get_ref().clone()),
+                terms: raw
+                    .terms
+                    .as_ref()
+                    .map(|t| t.get_ref().clone())
+                    .unwrap_or_default(),
+                regex: raw
+                    .regex
+                    .as_ref()
+                    .map(|t| t.get_ref().clone())
+                    .unwrap_or_default(),
+                with: raw
+                    .with
+                    .as_ref()
+                    .map(|t| t.get_ref().clone())
+                    .unwrap_or_default(),
+                except: raw
+                    .except
+                    .as_ref()
+                    .map(|t| t.get_ref().clone())
+                    .unwrap_or_default(),
+                enabled,
+            };
+            if enabled && let Err(e) = Rule::compile(&spec) {
+                self.err(at(e.field), &format!("{name}.{}", e.field), e.message);
+                continue;
+            }
+            specs.push(spec);
+        }
+        specs
+    }
+}
