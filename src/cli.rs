@@ -40,6 +40,26 @@ pub enum Command {
         /// One JSON object per target per line instead of a table.
         #[arg(long)]
         json: bool,
+        /// Record and queue mail, but do not deliver it now (it stays in the outbox).
+        #[arg(long)]
+        no_mail: bool,
+    },
+    /// Send a test message through the configured mail settings.
+    TestEmail,
+    /// List pending, sent and failed mail with their last error.
+    Outbox {
+        /// One JSON object per mail per line.
+        #[arg(long)]
+        json: bool,
+        /// How many of the newest to list.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Build the digest of everything since the last one.
+    Digest {
+        /// Queue and deliver it now (the daemon sends it on `[digest] schedule`).
+        #[arg(long, required = true)]
+        send_now: bool,
     },
     /// Load the watchlist and report every problem in it.
     Validate,

@@ -23,6 +23,7 @@ pub mod config;
 pub mod diff;
 pub mod extract;
 pub mod fetch;
+pub mod notify;
 pub mod output;
 pub mod pipeline;
 pub mod schedule;

@@ -8,7 +8,7 @@
 //! Blocking work (HTML parsing, SQLite) runs on tokio's blocking pool: the parsed DOM lives and
 //! dies inside one blocking call, so no page outlives its check.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -18,11 +18,12 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use crate::classify::{RuleSet, Verdict, classify};
-use crate::config::{Target, TargetId};
+use crate::config::{Alerts, Email, Target, TargetId, Watchlist};
 use crate::diff::{self, Change};
 use crate::extract;
 use crate::fetch::{FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
-use crate::store::{NewVersion, Observation, Recorded, Snapshot, Store, StoreError, Version};
+use crate::notify;
+use crate::store::{Failure, NewVersion, Observation, Recorded, SharedStore, Snapshot, Version};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,10 +66,33 @@ pub struct CheckReport {
 
 /// The stages, wired.
 pub struct Pipeline {
-    store: Arc<Mutex<Store>>,
+    store: SharedStore,
     fetcher: Fetcher,
-    retry: RetryPolicy,
-    rules: Arc<RuleSet>,
+    settings: Arc<Settings>,
+}
+
+/// What the pipeline needs of the watchlist besides the targets.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Retry of transient fetch failures.
+    pub retry: RetryPolicy,
+    /// Classification rules.
+    pub rules: RuleSet,
+    /// Recipients and caps of mail.
+    pub email: Email,
+    /// When mail is queued.
+    pub alerts: Alerts,
+}
+
+impl From<&Watchlist> for Settings {
+    fn from(wl: &Watchlist) -> Self {
+        Self {
+            retry: wl.retry,
+            rules: wl.rules.clone(),
+            email: wl.email.clone(),
+            alerts: wl.alerts,
+        }
+    }
 }
 
 /// What the pure stages (extract, diff, classify) made of a fetched page.
@@ -115,31 +139,13 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 impl Pipeline {
-    /// Wires an open store and a fetcher.
-    pub fn new(store: Store, fetcher: Fetcher, retry: RetryPolicy, rules: RuleSet) -> Self {
+    /// Wires an open store, a fetcher and the settings.
+    pub fn new(store: SharedStore, fetcher: Fetcher, settings: Settings) -> Self {
         Self {
-            store: Arc::new(Mutex::new(store)),
+            store,
             fetcher,
-            retry,
-            rules: Arc::new(rules),
+            settings: Arc::new(settings),
         }
-    }
-
-    /// Runs `f` on the store on the blocking pool.
-    async fn with_store<R, F>(&self, f: F) -> Result<R, String>
-    where
-        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
-        R: Send + 'static,
-    {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = store
-                .lock()
-                .map_err(|_| "store lock poisoned by an earlier panic".to_string())?;
-            f(&mut guard).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| format!("store task failed: {e}"))?
     }
 
     /// Checks every target given, at most `concurrency` at once; reports come in input order.
@@ -179,9 +185,28 @@ impl Pipeline {
                     report.change = None;
                     let (id, url) = (target.id.to_string(), target.url.to_string());
                     let err = error.clone();
-                    let elapsed = started.elapsed();
+                    let duration = started.elapsed();
+                    let at = Utc::now();
+                    let threshold = self.settings.alerts.on_failure_after;
+                    let incident = notify::incident_mails(
+                        target,
+                        threshold,
+                        &error,
+                        &at.to_rfc3339(),
+                        &self.settings.email,
+                    );
                     match self
-                        .with_store(move |s| s.record_failure(&id, &url, Utc::now(), elapsed, &err))
+                        .store
+                        .call(move |s| {
+                            let failure = Failure {
+                                target: &id,
+                                url: &url,
+                                at,
+                                duration,
+                                error: &err,
+                            };
+                            s.record_failure(&failure, Some((threshold, incident)))
+                        })
                         .await
                     {
                         Ok(n) => report.consecutive_failures = n,
@@ -205,7 +230,7 @@ impl Pipeline {
         report: &mut CheckReport,
     ) -> Result<(), String> {
         let id = target.id.to_string();
-        let state = self.with_store(move |s| s.target_state(&id)).await?;
+        let state = self.store.call(move |s| s.target_state(&id)).await?;
         let have_version = state.last_version.is_some();
         let request = FetchRequest {
             url: &target.url,
@@ -217,7 +242,7 @@ impl Pipeline {
         };
         let fetched = self
             .fetcher
-            .fetch(&request, &self.retry)
+            .fetch(&request, &self.settings.retry)
             .await
             .map_err(|e| e.to_string())?;
         let page = match fetched {
@@ -230,9 +255,10 @@ impl Pipeline {
         let (page, previous, analysis) = match page {
             Some(page) => {
                 let extract_rules = target.rules.clone();
-                let rules = Arc::clone(&self.rules);
+                let settings = Arc::clone(&self.settings);
                 let (page, previous, analysis) = tokio::task::spawn_blocking(move || {
-                    let analysis = analyse(&page, &extract_rules, &rules, previous.as_ref());
+                    let analysis =
+                        analyse(&page, &extract_rules, &settings.rules, previous.as_ref());
                     (page, previous, analysis)
                 })
                 .await
@@ -260,8 +286,39 @@ impl Pipeline {
         let (added, removed) = change.as_ref().map_or((0, 0), |c| (c.added, c.removed));
         let severity = verdict.severity.as_str();
         let ai_relevant = verdict.ai_relevant;
+        let settings = Arc::clone(&self.settings);
+        let alert_change = change
+            .clone()
+            .filter(|_| notify::wants_alert(&verdict, &settings.alerts));
+        let alert_verdict = verdict.clone();
+        let previous_meta = previous
+            .as_ref()
+            .map(|v| (v.meta.id, v.meta.recorded_at.clone()));
+        let recovery =
+            (state.consecutive_failures >= settings.alerts.on_failure_after).then(|| {
+                let mails = notify::recovery_mails(target, &at.to_rfc3339(), &settings.email);
+                (settings.alerts.on_failure_after, mails)
+            });
+        let (name, recorded_at) = (target.name.clone(), crate::store::timestamp(at));
         let recorded = self
-            .with_store(move |s| {
+            .store
+            .call(move |s| {
+                let alert = |version_id: i64| match (&alert_change, &previous_meta) {
+                    (Some(change), Some((old_id, old_at))) => notify::alert_mails(
+                        &notify::AlertInput {
+                            target: &t_id,
+                            name: &name,
+                            url: &t_url,
+                            old: (*old_id, old_at),
+                            new: (version_id, &recorded_at),
+                            change,
+                            verdict: &alert_verdict,
+                            max_body: 0,
+                        },
+                        &settings.email,
+                    ),
+                    _ => Vec::new(),
+                };
                 let snapshot = page
                     .as_ref()
                     .zip(raw_hash.as_deref())
@@ -293,6 +350,8 @@ impl Pipeline {
                     last_modified: page.as_ref().and_then(|p| p.last_modified.as_deref()),
                     snapshot,
                     version,
+                    alert: Some(&alert),
+                    recovery,
                 })
             })
             .await?;

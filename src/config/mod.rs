@@ -5,6 +5,7 @@
 //! durations, sizes and CSS selectors are already parsed. Every problem is collected, not just
 //! the first, each with file, line, column and key. Secrets never live here.
 
+mod email;
 mod error;
 mod model;
 mod raw;
@@ -19,10 +20,11 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
+pub use email::{Alerts, Digest, Email, Security, Smtp, Transport};
 use error::Locator;
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{Kind, Target, TargetId, Watchlist};
-use raw::{RawDefaults, RawRule, RawStore, RawTarget};
+use raw::{RawAlerts, RawDefaults, RawDigest, RawEmail, RawRule, RawStore, RawTarget};
 
 use crate::classify::RuleSet;
 
@@ -163,10 +165,15 @@ impl Validator<'_> {
         let mut defaults = RawDefaults::default();
         let mut targets = Vec::new();
         let mut rules = Vec::new();
+        let (mut email, mut alerts, mut digest) =
+            (None::<RawEmail>, None::<RawAlerts>, None::<RawDigest>);
         for (key, value) in root {
             match key.get_ref().as_ref() {
                 "store" => store = self.section("store", value).unwrap_or_default(),
                 "defaults" => defaults = self.section("defaults", value).unwrap_or_default(),
+                "email" => email = self.section("email", value),
+                "alerts" => alerts = self.section("alerts", value),
+                "digest" => digest = self.section("digest", value),
                 "target" => {
                     let span = value.span();
                     match value.into_inner() {
@@ -197,7 +204,7 @@ impl Validator<'_> {
                 }
                 other => {
                     let msg = format!(
-                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`"
+                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `email`, `alerts`, `digest`"
                     );
                     self.err(key.span().start, other, msg);
                 }
@@ -241,8 +248,14 @@ impl Validator<'_> {
             self.errors.push(Locator::whole(path, e));
             RuleSet::builtin()
         });
+        let email = self.email(email, &store_path, &base);
+        let alerts = self.alerts(alerts);
+        let digest = self.digest(digest);
         Watchlist {
             path: path.to_path_buf(),
+            email,
+            alerts,
+            digest,
             store_path,
             concurrency: d.concurrency,
             retry: d.retry,

@@ -93,6 +93,12 @@ pub struct Watchlist {
     pub targets: Vec<Target>,
     /// The classification rules: built-ins with the file's `[[rule]]` overrides.
     pub rules: RuleSet,
+    /// Where mail goes.
+    pub email: super::Email,
+    /// When alerts are mailed.
+    pub alerts: super::Alerts,
+    /// When digests are sent.
+    pub digest: super::Digest,
 }
 
 impl Watchlist {

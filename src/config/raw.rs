@@ -64,3 +64,38 @@ pub struct RawRule {
     pub except: Option<Spanned<Vec<String>>>,
     pub enabled: Option<bool>,
 }
+
+/// `[email]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmail {
+    pub smtp_host: Option<Spanned<String>>,
+    pub smtp_port: Option<Spanned<u16>>,
+    pub security: Option<Spanned<String>>,
+    pub username: Option<Spanned<String>>,
+    pub password_file: Option<Spanned<String>>,
+    pub ca_file: Option<Spanned<String>>,
+    pub from: Option<Spanned<String>>,
+    pub to: Option<Spanned<Vec<Spanned<String>>>>,
+    pub digest_to: Option<Spanned<Vec<Spanned<String>>>>,
+    pub timeout: Option<Spanned<String>>,
+    /// Cap on the changed-sentence text of one alert, in characters.
+    pub max_body: Option<Spanned<u64>>,
+}
+
+/// `[alerts]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    pub min_severity: Option<Spanned<String>>,
+    pub on_failure_after: Option<Spanned<u32>>,
+    pub announcements: Option<bool>,
+}
+
+/// `[digest]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDigest {
+    pub schedule: Option<Spanned<String>>,
+    pub send_empty: Option<bool>,
+}

@@ -9,22 +9,28 @@
 //! a crash leaves either all of it or none of it. A failure never touches the last version.
 //! The store is synchronous; async callers run it on a blocking thread.
 
+mod outbox;
 mod read;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
 
+pub use outbox::{DigestMaterial, Mail, NewMail};
 pub use read::{Version, VersionMeta};
 
 /// 'PWCH': marks a database file as policywatch's.
 const APPLICATION_ID: i32 = 0x5057_4348;
 
-static MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/0001_init.sql"))];
+static MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("migrations/0001_init.sql")),
+    M::up(include_str!("migrations/0002_outbox.sql")),
+];
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -70,8 +76,11 @@ pub struct TargetState {
     pub consecutive_failures: u32,
 }
 
+/// Renders the alert mail of a new version, given its id (known only inside the transaction).
+pub type AlertFn<'a> = &'a (dyn Fn(i64) -> Vec<NewMail> + Sync);
+
 /// The outcome of a successful check, to be written in one transaction.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Observation<'a> {
     /// Target id.
     pub target: &'a str,
@@ -89,6 +98,25 @@ pub struct Observation<'a> {
     pub snapshot: Option<Snapshot<'a>>,
     /// The new version, when the text changed.
     pub version: Option<NewVersion<'a>>,
+    /// The alert for a new version, queued with it.
+    pub alert: Option<AlertFn<'a>>,
+    /// The recovery mail, queued when the target had failed at least this many times in a row.
+    pub recovery: Option<(u32, Vec<NewMail>)>,
+}
+
+/// A failed check.
+#[derive(Debug, Clone, Copy)]
+pub struct Failure<'a> {
+    /// Target id.
+    pub target: &'a str,
+    /// Target URL.
+    pub url: &'a str,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// How long it took.
+    pub duration: Duration,
+    /// Why.
+    pub error: &'a str,
 }
 
 /// A raw page to keep.
@@ -137,6 +165,11 @@ pub enum Recorded {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+}
+
+/// How times are stored and shown: RFC 3339, UTC, milliseconds.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    ts(at)
 }
 
 fn ts(at: DateTime<Utc>) -> String {
@@ -315,6 +348,23 @@ impl Store {
             }
             _ => Recorded::Unchanged(latest.map(|(id, _)| id)),
         };
+        if let Recorded::Version(id) = recorded
+            && let Some(alert) = obs.alert
+        {
+            outbox::enqueue(&tx, &alert(id), Some(target_id), Some(id), obs.at).map_err(sqlite)?;
+        }
+        if let Some((threshold, mails)) = &obs.recovery {
+            let failures: u32 = tx
+                .query_row(
+                    "SELECT consecutive_failures FROM target WHERE id = ?1",
+                    [target_id],
+                    |r| r.get(0),
+                )
+                .map_err(sqlite)?;
+            if failures >= *threshold {
+                outbox::enqueue(&tx, mails, Some(target_id), None, obs.at).map_err(sqlite)?;
+            }
+        }
         let (status, version_id) = match recorded {
             Recorded::Version(id) if first => ("new", Some(id)),
             Recorded::Version(id) => ("changed", Some(id)),
@@ -342,16 +392,21 @@ impl Store {
         Ok(recorded)
     }
 
-    /// Writes a failed check: the failure count and error move, nothing else does.
+    /// Writes a failed check: the failure count and error move, nothing else does. The incident
+    /// mail is queued when the count reaches its threshold, so once per incident.
     /// Returns the number of failures in a row.
     pub fn record_failure(
         &mut self,
-        target: &str,
-        url: &str,
-        at: DateTime<Utc>,
-        duration: Duration,
-        error: &str,
+        failure: &Failure<'_>,
+        incident: Option<(u32, Vec<NewMail>)>,
     ) -> Result<u32, StoreError> {
+        let Failure {
+            target,
+            url,
+            at,
+            duration,
+            error,
+        } = *failure;
         let path = self.path.clone();
         let sqlite = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -372,8 +427,41 @@ impl Store {
             )
             .map_err(sqlite)?;
         log_check(&tx, target_id, at, "failed", None, Some(error), duration).map_err(sqlite)?;
+        if let Some((threshold, mails)) = incident
+            && failures == threshold
+        {
+            outbox::enqueue(&tx, &mails, Some(target_id), None, at).map_err(sqlite)?;
+        }
         tx.commit().map_err(sqlite)?;
         Ok(failures)
+    }
+}
+
+/// A store shared by async tasks: each call runs on tokio's blocking pool, one at a time.
+#[derive(Clone)]
+pub struct SharedStore(Arc<Mutex<Store>>);
+
+impl SharedStore {
+    /// Shares an open store.
+    pub fn new(store: Store) -> Self {
+        Self(Arc::new(Mutex::new(store)))
+    }
+
+    /// Runs `f` on the store without blocking the runtime.
+    pub async fn call<R, F>(&self, f: F) -> Result<R, String>
+    where
+        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let store = Arc::clone(&self.0);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store
+                .lock()
+                .map_err(|_| "store lock poisoned by an earlier panic".to_string())?;
+            f(&mut guard).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("store task failed: {e}"))?
     }
 }
 

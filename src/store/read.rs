@@ -38,19 +38,24 @@ pub struct VersionMeta {
     pub matched_terms: Vec<String>,
 }
 
-const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms";
+pub(super) const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms";
 
 fn meta(r: &Row<'_>) -> rusqlite::Result<VersionMeta> {
-    let terms: String = r.get(8)?;
+    meta_at(r, 0)
+}
+
+/// Reads [`META_COLUMNS`] starting at column `at`.
+pub(super) fn meta_at(r: &Row<'_>, at: usize) -> rusqlite::Result<VersionMeta> {
+    let terms: String = r.get(at + 8)?;
     Ok(VersionMeta {
-        id: r.get(0)?,
-        recorded_at: r.get(1)?,
-        size: r.get(2)?,
-        hash: r.get(3)?,
-        added: r.get(4)?,
-        removed: r.get(5)?,
-        ai_relevant: r.get(6)?,
-        severity: r.get(7)?,
+        id: r.get(at)?,
+        recorded_at: r.get(at + 1)?,
+        size: r.get(at + 2)?,
+        hash: r.get(at + 3)?,
+        added: r.get(at + 4)?,
+        removed: r.get(at + 5)?,
+        ai_relevant: r.get(at + 6)?,
+        severity: r.get(at + 7)?,
         matched_terms: serde_json::from_str(&terms).unwrap_or_default(),
     })
 }

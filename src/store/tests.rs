@@ -25,7 +25,20 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
             severity: "none",
             matched_terms: terms,
         }),
+        alert: None,
+        recovery: None,
     }
+}
+
+fn fail(s: &mut Store, at: DateTime<Utc>) -> u32 {
+    let f = Failure {
+        target: "t",
+        url: "u",
+        at,
+        duration: Duration::ZERO,
+        error: "HTTP 500",
+    };
+    s.record_failure(&f, None).unwrap()
 }
 
 #[test]
@@ -67,16 +80,8 @@ fn a_failure_counts_but_never_touches_the_last_version() {
     let mut s = Store::open(&dir.path().join("db")).unwrap();
     s.record(&obs(Some("good"), "h1", &[])).unwrap();
     let at = Utc::now();
-    assert_eq!(
-        s.record_failure("t", "u", at, Duration::ZERO, "HTTP 500")
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        s.record_failure("t", "u", at, Duration::ZERO, "HTTP 500")
-            .unwrap(),
-        2
-    );
+    assert_eq!(fail(&mut s, at), 1);
+    assert_eq!(fail(&mut s, at), 2);
     let state = s.target_state("t").unwrap();
     assert_eq!(
         (
@@ -123,5 +128,106 @@ fn a_foreign_database_is_refused_not_reused() {
         std::fs::read(&garbage).unwrap(),
         vec![b'x'; 8192],
         "never rewritten"
+    );
+}
+
+fn mail(key: &str) -> NewMail {
+    NewMail {
+        kind: "alert",
+        key: key.into(),
+        message_id: format!("{key}@policywatch"),
+        recipient: "a@example.com".into(),
+        subject: "s".into(),
+        text: "t".into(),
+        html: "h".into(),
+    }
+}
+
+#[test]
+fn alerts_are_queued_with_their_version_and_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("db")).unwrap();
+    s.record(&obs(Some("one"), "h1", &[])).unwrap();
+    let alert = |id: i64| vec![mail(&format!("alert:t:v{id}"))];
+    let mut o = obs(Some("two"), "h2", &[]);
+    o.alert = Some(&alert);
+    let Recorded::Version(v2) = s.record(&o).unwrap() else {
+        panic!()
+    };
+    // the same observation again writes nothing new
+    s.record(&o).unwrap();
+    let due = s.due_mail(Utc::now()).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].message_id, format!("alert:t:v{v2}@policywatch"));
+    s.mail_failed(
+        due[0].id,
+        "451 try later",
+        Some(Utc::now() + chrono::Duration::hours(1)),
+    )
+    .unwrap();
+    assert!(s.due_mail(Utc::now()).unwrap().is_empty(), "backed off");
+    assert_eq!(s.pending_mail().unwrap(), 1);
+    s.mail_sent(due[0].id, Utc::now()).unwrap();
+    assert_eq!(s.pending_mail().unwrap(), 0);
+    assert_eq!(s.mail_log(10).unwrap()[0].attempts, 2);
+}
+
+#[test]
+fn one_incident_mail_per_incident_and_one_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("db")).unwrap();
+    s.record(&obs(Some("one"), "h1", &[])).unwrap();
+    let f = Failure {
+        target: "t",
+        url: "u",
+        at: Utc::now(),
+        duration: Duration::ZERO,
+        error: "HTTP 500",
+    };
+    for i in 0..5 {
+        s.record_failure(&f, Some((3, vec![mail(&format!("incident:{i}"))])))
+            .unwrap();
+    }
+    let kinds = |s: &Store| {
+        s.mail_log(50)
+            .unwrap()
+            .iter()
+            .map(|m| m.message_id.trim_end_matches("@policywatch").to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(&s), vec!["incident:2"]);
+    let mut o = obs(None, "", &[]);
+    o.recovery = Some((3, vec![mail("recovery:1")]));
+    s.record(&o).unwrap();
+    o.recovery = Some((3, vec![mail("recovery:2")]));
+    s.record(&o).unwrap();
+    assert_eq!(kinds(&s), vec!["recovery:1", "incident:2"]);
+}
+
+#[test]
+fn digests_cover_what_came_since_the_last_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("db")).unwrap();
+    s.record(&obs(Some("one"), "h1", &[])).unwrap();
+    s.record(&obs(Some("two"), "h2", &[])).unwrap();
+    let m = s.digest_material().unwrap();
+    assert_eq!((m.new_targets.len(), m.changes.len()), (1, 1));
+    s.record_digest(&m, &[mail("digest:1")], Utc::now())
+        .unwrap();
+    assert!(s.digest_material().unwrap().is_empty());
+    let f = Failure {
+        target: "t",
+        url: "u",
+        at: Utc::now(),
+        duration: Duration::ZERO,
+        error: "HTTP 500",
+    };
+    s.record_failure(&f, None).unwrap();
+    assert_eq!(s.digest_material().unwrap().failing.len(), 1);
+    s.record(&obs(None, "", &[])).unwrap();
+    let m = s.digest_material().unwrap();
+    assert_eq!(
+        (m.failing.len(), m.recovered.clone()),
+        (0, vec!["t".to_string()])
     );
 }

@@ -5,6 +5,8 @@
 //! printed here and reported as [`Outcome::BadInput`]; failures of the machinery come back as
 //! [`CommandError`] for `main` to print.
 
+mod mail;
+
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -14,8 +16,8 @@ use crate::config::{self, Watchlist};
 use crate::diff;
 use crate::fetch::{FetchError, Fetcher};
 use crate::output::{self, JsonReport};
-use crate::pipeline::{Pipeline, Status};
-use crate::store::{Store, StoreError};
+use crate::pipeline::{Pipeline, Settings, Status};
+use crate::store::{SharedStore, Store, StoreError};
 
 /// How a command ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +57,14 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             }
             None => Outcome::BadInput,
         }),
-        Command::CheckNow { targets, json } => check_now(&cli, targets, *json).await,
+        Command::CheckNow {
+            targets,
+            json,
+            no_mail,
+        } => check_now(&cli, targets, *json, *no_mail).await,
+        Command::TestEmail => mail::test_email(&cli).await,
+        Command::Outbox { json, limit } => mail::outbox(&cli, *json, *limit).await,
+        Command::Digest { .. } => mail::digest_now(&cli).await,
         Command::History { target, json } => {
             let Some(store) = open_store(&cli).await? else {
                 return Ok(Outcome::BadInput);
@@ -144,7 +153,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
 }
 
 /// Loads the watchlist, printing every problem when it is invalid.
-fn load(cli: &Cli) -> Option<Watchlist> {
+pub(crate) fn load(cli: &Cli) -> Option<Watchlist> {
     match config::load(&cli.watchlist) {
         Ok(wl) => Some(wl),
         Err(errors) => {
@@ -160,12 +169,12 @@ fn load(cli: &Cli) -> Option<Watchlist> {
     }
 }
 
-fn db_path(cli: &Cli, wl: Option<&Watchlist>) -> Option<PathBuf> {
+pub(crate) fn db_path(cli: &Cli, wl: Option<&Watchlist>) -> Option<PathBuf> {
     cli.db.clone().or_else(|| wl.map(|w| w.store_path.clone()))
 }
 
 /// Opens the store named by `--db`, or by the watchlist when there is no `--db`.
-async fn open_store(cli: &Cli) -> Result<Option<Store>, CommandError> {
+pub(crate) async fn open_store(cli: &Cli) -> Result<Option<Store>, CommandError> {
     let wl = if cli.db.is_some() { None } else { load(cli) };
     let Some(path) = db_path(cli, wl.as_ref()) else {
         return Ok(None);
@@ -173,7 +182,7 @@ async fn open_store(cli: &Cli) -> Result<Option<Store>, CommandError> {
     Ok(Some(open_at(path).await?))
 }
 
-async fn open_at(path: PathBuf) -> Result<Store, CommandError> {
+pub(crate) async fn open_at(path: PathBuf) -> Result<Store, CommandError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -183,7 +192,12 @@ async fn open_at(path: PathBuf) -> Result<Store, CommandError> {
         .map_err(CommandError::from)
 }
 
-async fn check_now(cli: &Cli, ids: &[String], json: bool) -> Result<Outcome, CommandError> {
+async fn check_now(
+    cli: &Cli,
+    ids: &[String],
+    json: bool,
+    no_mail: bool,
+) -> Result<Outcome, CommandError> {
     let Some(wl) = load(cli) else {
         return Ok(Outcome::BadInput);
     };
@@ -202,8 +216,8 @@ async fn check_now(cli: &Cli, ids: &[String], json: bool) -> Result<Outcome, Com
     let Some(path) = db_path(cli, Some(&wl)) else {
         return Ok(Outcome::BadInput);
     };
-    let store = open_at(path).await?;
-    let pipeline = Pipeline::new(store, Fetcher::new()?, wl.retry, wl.rules.clone());
+    let store = SharedStore::new(open_at(path).await?);
+    let pipeline = Pipeline::new(store.clone(), Fetcher::new()?, Settings::from(&wl));
     let reports = pipeline.check_all(&targets, wl.concurrency).await;
     let mut out = std::io::stdout().lock();
     if json {
@@ -216,6 +230,10 @@ async fn check_now(cli: &Cli, ids: &[String], json: bool) -> Result<Outcome, Com
         }
     } else {
         write!(out, "{}", output::check_summary(&reports))?;
+    }
+    drop(out);
+    if !no_mail {
+        mail::deliver_now(&wl, &store).await;
     }
     Ok(if reports.iter().any(|r| r.status == Status::Failed) {
         Outcome::SomeFailed

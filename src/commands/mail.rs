@@ -1,0 +1,178 @@
+//! The mail commands: `test-email`, `outbox`, `digest --send-now`, and the delivery that
+//! `check-now` runs before it exits.
+
+use std::io::Write;
+
+use chrono::Utc;
+
+use super::{CommandError, Outcome, db_path, load, open_at, open_store};
+use crate::cli::Cli;
+use crate::config::Watchlist;
+use crate::notify::send::{Delivery, Mailer};
+use crate::notify::{mails, render};
+use crate::output;
+use crate::store::{SharedStore, timestamp};
+
+/// Delivers what is due, reporting on stderr; mail that cannot go stays queued.
+pub(super) async fn deliver_now(wl: &Watchlist, store: &SharedStore) -> Option<Delivery> {
+    let mailer = match Mailer::new(&wl.email) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("policywatch: mail kept in the outbox: {e}");
+            return None;
+        }
+    };
+    match mailer.deliver(store, Utc::now()).await {
+        Ok(d) => {
+            if d.sent + d.failed + d.retry > 0 {
+                eprintln!(
+                    "mail via {}: {} sent, {} failed for good, {} pending{}",
+                    mailer.describe(),
+                    d.sent,
+                    d.failed,
+                    d.retry,
+                    d.error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                );
+            }
+            Some(d)
+        }
+        Err(e) => {
+            eprintln!("policywatch: mail kept in the outbox: {e}");
+            None
+        }
+    }
+}
+
+async fn open(cli: &Cli) -> Result<Option<(Watchlist, SharedStore)>, CommandError> {
+    let Some(wl) = load(cli) else { return Ok(None) };
+    let Some(path) = db_path(cli, Some(&wl)) else {
+        return Ok(None);
+    };
+    let store = SharedStore::new(open_at(path).await?);
+    Ok(Some((wl, store)))
+}
+
+pub(super) async fn test_email(cli: &Cli) -> Result<Outcome, CommandError> {
+    let Some((wl, store)) = open(cli).await? else {
+        return Ok(Outcome::BadInput);
+    };
+    let now = Utc::now();
+    let message = render::test_message(&timestamp(now));
+    let rows = mails(
+        "test",
+        &format!("test:{}", now.timestamp_millis()),
+        &message,
+        &wl.email.to,
+    );
+    store
+        .call(move |s| s.enqueue(&rows, now))
+        .await
+        .map_err(CommandError::Task)?;
+    match deliver_now(&wl, &store).await {
+        Some(d) if d.sent > 0 && d.retry == 0 && d.failed == 0 => {
+            println!(
+                "test message sent to {}",
+                wl.email
+                    .to
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(Outcome::Ok)
+        }
+        _ => Ok(Outcome::SomeFailed),
+    }
+}
+
+pub(super) async fn outbox(cli: &Cli, json: bool, limit: usize) -> Result<Outcome, CommandError> {
+    let Some(store) = open_store(cli).await? else {
+        return Ok(Outcome::BadInput);
+    };
+    let mails = store.mail_log(limit)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        for m in &mails {
+            writeln!(out, "{}", serde_json::to_string(m).unwrap_or_default())?;
+        }
+        return Ok(Outcome::Ok);
+    }
+    let rows: Vec<Vec<String>> = mails
+        .iter()
+        .map(|m| {
+            vec![
+                m.id.to_string(),
+                m.kind.clone(),
+                m.status.clone(),
+                m.attempts.to_string(),
+                m.recipient.clone(),
+                m.subject.clone(),
+                m.last_error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    write!(
+        out,
+        "{}",
+        output::table(
+            &[
+                "ID",
+                "KIND",
+                "STATUS",
+                "TRIES",
+                "TO",
+                "SUBJECT",
+                "LAST ERROR"
+            ],
+            &rows
+        )
+    )?;
+    Ok(Outcome::Ok)
+}
+
+pub(super) async fn digest_now(cli: &Cli) -> Result<Outcome, CommandError> {
+    let Some((wl, store)) = open(cli).await? else {
+        return Ok(Outcome::BadInput);
+    };
+    let material = store
+        .call(|s| s.digest_material())
+        .await
+        .map_err(CommandError::Task)?;
+    if material.is_empty() && !wl.digest.send_empty {
+        println!(
+            "nothing changed and nothing failed since the last digest; none sent (send_empty = false)"
+        );
+        return Ok(Outcome::Ok);
+    }
+    let now = Utc::now();
+    let names: Vec<(String, String)> = wl
+        .targets
+        .iter()
+        .map(|t| (t.id.to_string(), t.name.clone()))
+        .collect();
+    let name_of = |key: &str| {
+        names
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or_else(|| key.to_string(), |(_, n)| n.clone())
+    };
+    let message = render::digest(&material, &name_of, &timestamp(now));
+    let rows = mails(
+        "digest",
+        &format!("digest:{}", now.timestamp_millis()),
+        &message,
+        &wl.email.digest_to,
+    );
+    store
+        .call(move |s| s.record_digest(&material, &rows, now))
+        .await
+        .map_err(CommandError::Task)?;
+    println!("digest queued: {}", message.subject);
+    Ok(match deliver_now(&wl, &store).await {
+        Some(d) if d.retry == 0 && d.failed == 0 => Outcome::Ok,
+        _ => Outcome::SomeFailed,
+    })
+}

@@ -1,0 +1,105 @@
+//! Notify: decide which events are mailed, render them, and deliver the outbox.
+//!
+//! [`render`] is pure (events -> subject, text, HTML). This module turns a rendered message into
+//! outbox rows ([`mails`], one per recipient, with a stable Message-ID derived from what the
+//! mail is about) and decides whether a change deserves an immediate alert ([`wants_alert`]).
+//! [`send`] is the thin I/O shell that delivers pending rows over SMTP or into `.eml` files.
+
+pub mod render;
+pub mod send;
+
+use lettre::message::Mailbox;
+
+use crate::classify::Verdict;
+use crate::config::{Alerts, Email, Target};
+use crate::store::NewMail;
+pub use render::{AlertInput, Rendered};
+
+/// Outbox rows for one message to each recipient. `key` names what the mail is about (such as
+/// `alert:linkedin-privacy-policy:v12`); the Message-ID is derived from it, so a resend after a
+/// crash carries the same id and queuing the same key twice is a no-op.
+pub fn mails(
+    kind: &'static str,
+    key: &str,
+    message: &Rendered,
+    recipients: &[Mailbox],
+) -> Vec<NewMail> {
+    let local: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    recipients
+        .iter()
+        .map(|to| NewMail {
+            kind,
+            key: key.to_string(),
+            message_id: format!("{local}@policywatch"),
+            recipient: to.to_string(),
+            subject: message.subject.clone(),
+            text: message.text.clone(),
+            html: message.html.clone(),
+        })
+        .collect()
+}
+
+/// Whether a change is mailed at once: AI-relevant at or above `min_severity`, or an
+/// upcoming-update notice when those are wanted.
+pub fn wants_alert(verdict: &Verdict, alerts: &Alerts) -> bool {
+    (verdict.ai_relevant && verdict.severity >= alerts.min_severity)
+        || (verdict.announcement && alerts.announcements)
+}
+
+/// The alert rows for a new version of `target` (see [`wants_alert`]).
+pub fn alert_mails(event: &render::AlertInput<'_>, email: &Email) -> Vec<NewMail> {
+    let message = render::alert(&AlertInput {
+        max_body: email.max_body,
+        ..*event
+    });
+    mails(
+        "alert",
+        &format!("alert:{}:v{}", event.target, event.new.0),
+        &message,
+        &email.to,
+    )
+}
+
+/// The incident rows for a target that failed `failures` times in a row (queued by the store
+/// only when the count reaches the threshold).
+pub fn incident_mails(
+    target: &Target,
+    failures: u32,
+    error: &str,
+    at: &str,
+    email: &Email,
+) -> Vec<NewMail> {
+    let message = render::incident(
+        target.id.as_str(),
+        &target.name,
+        target.url.as_str(),
+        failures,
+        error,
+    );
+    mails(
+        "incident",
+        &format!("incident:{}:{at}", target.id),
+        &message,
+        &email.to,
+    )
+}
+
+/// The recovery rows for a target checked successfully after an incident.
+pub fn recovery_mails(target: &Target, at: &str, email: &Email) -> Vec<NewMail> {
+    let message = render::recovery(target.id.as_str(), &target.name, target.url.as_str());
+    mails(
+        "recovery",
+        &format!("recovery:{}:{at}", target.id),
+        &message,
+        &email.to,
+    )
+}

@@ -1,0 +1,381 @@
+//! Render: alerts, incidents, recoveries, digests and test messages as subject + text + HTML.
+//!
+//! Pure. All page text is escaped in the HTML part and never reaches a link or a header; a
+//! subject is built only from the target's name and counts, with control characters removed,
+//! so a page cannot inject header lines. The changed-sentence text of an alert is capped; past
+//! the cap the mail says how to see the full diff.
+
+use std::fmt::Write as _;
+
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
+
+use crate::classify::{Severity, Side, Verdict};
+use crate::diff::{Change, LineKind};
+use crate::output::change_text;
+use crate::store::DigestMaterial;
+
+/// A message, ready to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// One line, no control characters.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+}
+
+/// What an alert is about.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertInput<'a> {
+    /// Target id.
+    pub target: &'a str,
+    /// Target name.
+    pub name: &'a str,
+    /// Target URL.
+    pub url: &'a str,
+    /// The previous version: id and time.
+    pub old: (i64, &'a str),
+    /// The new version: id and time.
+    pub new: (i64, &'a str),
+    /// The sentence diff.
+    pub change: &'a Change,
+    /// The classifier's verdict.
+    pub verdict: &'a Verdict,
+    /// Cap on the changed-sentence text, in characters.
+    pub max_body: usize,
+}
+
+/// A subject line: control characters (CR, LF…) become spaces, runs of spaces one, at most 200
+/// characters.
+pub fn clean_subject(s: &str) -> String {
+    let spaced: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut out = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
+    if out.chars().count() > 200 {
+        out = out.chars().take(199).collect::<String>() + "…";
+    }
+    out
+}
+
+/// Matches quoted in one alert; the full list is one `policywatch diff` away.
+const MAX_REASONS: usize = 20;
+
+const STYLE: &str = "font-family:sans-serif;font-size:14px;line-height:1.4";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body style=\"{STYLE}\">{body}<p style=\"color:#666\">— policywatch</p></body></html>",
+        esc(title)
+    )
+}
+
+/// The immediate mail for an AI-relevant change or an upcoming-update notice.
+pub fn alert(a: &AlertInput<'_>) -> Rendered {
+    let v = a.verdict;
+    let what = if v.ai_relevant && v.severity == Severity::High {
+        "AI-training terms changed"
+    } else if v.ai_relevant {
+        "AI-related terms changed"
+    } else {
+        "update to the terms announced"
+    };
+    let subject = clean_subject(&format!(
+        "[{}] {}: {what} ({} added, {} removed)",
+        v.severity.as_str(),
+        a.name,
+        a.change.added,
+        a.change.removed
+    ));
+    let command = format!(
+        "policywatch diff {} --from {} --to {}",
+        a.target, a.old.0, a.new.0
+    );
+
+    let mut text = format!(
+        "{name} changed, and the change {kind} (severity: {sev}).\n\nURL: {url}\nOld version: {o} ({ot})\nNew version: {n} ({nt})\nFull diff: {command}\n\nWhy:\n",
+        name = a.name,
+        kind = if v.ai_relevant {
+            "touches AI-training terms"
+        } else {
+            "announces an update to the terms"
+        },
+        sev = v.severity.as_str(),
+        url = a.url,
+        o = a.old.0,
+        ot = a.old.1,
+        n = a.new.0,
+        nt = a.new.1,
+    );
+    for m in v.matches.iter().take(MAX_REASONS) {
+        let side = if m.side == Side::Added {
+            "added"
+        } else {
+            "removed"
+        };
+        let _ = writeln!(
+            text,
+            "  - [{}] \"{}\" ({side}): {}",
+            m.rule, m.term, m.sentence
+        );
+    }
+    let more = v.matches.len().saturating_sub(MAX_REASONS);
+    if more > 0 {
+        let _ = writeln!(text, "  … and {more} more");
+    }
+    let diff = change_text(a.change, &Verdict::default());
+    let (shown, cut) = cap(&diff, a.max_body);
+    let _ = write!(
+        text,
+        "\nChanged sentences ([-removed-] {{+added+}}):\n{shown}"
+    );
+    if cut {
+        let _ = write!(
+            text,
+            "\n… the change is longer than this mail; see it whole with: {command}\n"
+        );
+    }
+
+    let mut html = format!(
+        "<h2>{}</h2><p><a href=\"{}\">{}</a><br>Old version {} ({}), new version {} ({})<br>Full diff: <code>{}</code></p><h3>Why</h3><ul>",
+        esc(&subject),
+        attr(a.url),
+        esc(a.url),
+        a.old.0,
+        esc(a.old.1),
+        a.new.0,
+        esc(a.new.1),
+        esc(&command)
+    );
+    for m in v.matches.iter().take(MAX_REASONS) {
+        let side = if m.side == Side::Added {
+            "added"
+        } else {
+            "removed"
+        };
+        let _ = write!(
+            html,
+            "<li><b>{}</b> “{}” ({side}): {}</li>",
+            esc(&m.rule),
+            esc(&m.term),
+            esc(&m.sentence)
+        );
+    }
+    if more > 0 {
+        let _ = write!(html, "<li>… and {more} more</li>");
+    }
+    html.push_str("</ul><h3>Changed sentences</h3>");
+    html.push_str(&change_html(a.change, a.max_body, &command));
+    Rendered {
+        html: page(&subject, &html),
+        subject,
+        text,
+    }
+}
+
+/// The text up to `max` characters, cut at a line end.
+fn cap(s: &str, max: usize) -> (&str, bool) {
+    if s.chars().count() <= max {
+        return (s, false);
+    }
+    let byte = s.char_indices().nth(max).map_or(s.len(), |(i, _)| i);
+    let end = s[..byte].rfind('\n').map_or(byte, |i| i + 1);
+    (&s[..end], true)
+}
+
+fn change_html(change: &Change, max: usize, command: &str) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for hunk in &change.hunks {
+        out.push_str("<div style=\"border-left:3px solid #ccc;padding-left:8px;margin:8px 0\">");
+        for line in &hunk.lines {
+            used += line.text().chars().count();
+            if used > max {
+                out.push_str("</div>");
+                let _ = write!(
+                    out,
+                    "<p>… the change is longer than this mail; see it whole with <code>{}</code></p>",
+                    esc(command)
+                );
+                return out;
+            }
+            let (style, tag) = match line.kind {
+                LineKind::Context => ("color:#666", ""),
+                LineKind::Removed => ("background:#fee", "del"),
+                LineKind::Added => ("background:#efe", "ins"),
+            };
+            let _ = write!(out, "<p style=\"{style};margin:2px 0\">");
+            let whole = !line.segments.iter().any(|s| !s.changed);
+            for seg in &line.segments {
+                if seg.changed && !whole && !tag.is_empty() {
+                    let _ = write!(out, "<{tag}><b>{}</b></{tag}>", esc(&seg.text));
+                } else {
+                    out.push_str(&esc(&seg.text));
+                }
+            }
+            out.push_str("</p>");
+        }
+        out.push_str("</div>");
+    }
+    out
+}
+
+/// The mail sent when a target has failed `failures` times in a row.
+pub fn incident(target: &str, name: &str, url: &str, failures: u32, error: &str) -> Rendered {
+    let subject = clean_subject(&format!(
+        "{name}: cannot be checked ({failures} failures in a row)"
+    ));
+    let text = format!(
+        "{name} ({target}) has failed {failures} checks in a row, so changes to it would go unnoticed.\n\nURL: {url}\nLast error: {error}\n\nOne more mail will follow when it recovers. Status: policywatch status\n"
+    );
+    let html = format!(
+        "<h2>{}</h2><p><a href=\"{}\">{}</a></p><p>Last error: <code>{}</code></p><p>One more mail will follow when it recovers.</p>",
+        esc(&subject),
+        attr(url),
+        esc(url),
+        esc(error)
+    );
+    Rendered {
+        html: page(&subject, &html),
+        subject,
+        text,
+    }
+}
+
+/// The mail sent when a failing target is checked again successfully.
+pub fn recovery(target: &str, name: &str, url: &str) -> Rendered {
+    let subject = clean_subject(&format!("{name}: checks work again"));
+    let text = format!("{name} ({target}) was checked successfully again.\n\nURL: {url}\n");
+    let html = format!(
+        "<h2>{}</h2><p><a href=\"{}\">{}</a></p>",
+        esc(&subject),
+        attr(url),
+        esc(url)
+    );
+    Rendered {
+        html: page(&subject, &html),
+        subject,
+        text,
+    }
+}
+
+/// A test message.
+pub fn test_message(now: &str) -> Rendered {
+    let subject = "policywatch test message".to_string();
+    let text = format!("This is a test message from policywatch, sent at {now}. Mail works.\n");
+    let html = format!(
+        "<p>This is a test message from policywatch, sent at {}. Mail works.</p>",
+        esc(now)
+    );
+    Rendered {
+        html: page(&subject, &html),
+        subject,
+        text,
+    }
+}
+
+/// The digest of everything since the previous one: AI-relevant changes first (by severity),
+/// then other changes, newly tracked documents, failing targets and recoveries.
+pub fn digest(m: &DigestMaterial, name_of: &dyn Fn(&str) -> String, now: &str) -> Rendered {
+    let mut changes: Vec<_> = m.changes.iter().collect();
+    changes.sort_by(|a, b| {
+        (b.2.ai_relevant, severity_rank(&b.2.severity))
+            .cmp(&(a.2.ai_relevant, severity_rank(&a.2.severity)))
+            .then(a.2.id.cmp(&b.2.id))
+    });
+    let ai = changes.iter().filter(|c| c.2.ai_relevant).count();
+    let subject = clean_subject(&format!(
+        "policywatch digest: {} changes ({ai} AI-relevant), {} failing",
+        changes.len(),
+        m.failing.len()
+    ));
+    let mut text = format!("policywatch digest, {now}\n");
+    let mut html = format!("<h2>{}</h2>", esc(&subject));
+    section(&mut text, &mut html, "Changes", changes.iter().map(|(key, url, v)| {
+        let mark = if v.ai_relevant { format!("[AI, {}] ", v.severity) } else { String::new() };
+        (
+            format!("{mark}{} ({key}): version {}, {} added, {} removed, {} — {url}\n      policywatch diff {key} --to {}", name_of(key), v.id, v.added, v.removed, v.recorded_at, v.id),
+            format!("<b>{}</b>{} — version {}, {} added, {} removed, {} — <a href=\"{}\">{}</a>", esc(&mark), esc(&name_of(key)), v.id, v.added, v.removed, esc(&v.recorded_at), attr(url), esc(url)),
+        )
+    }));
+    section(
+        &mut text,
+        &mut html,
+        "Newly tracked",
+        m.new_targets.iter().map(|k| {
+            (
+                format!("{} ({k})", name_of(k)),
+                esc(&name_of(k)).into_owned(),
+            )
+        }),
+    );
+    section(
+        &mut text,
+        &mut html,
+        "Failing",
+        m.failing.iter().map(|(k, url, n, e)| {
+            (
+                format!("{} ({k}): {n} failures in a row: {e} — {url}", name_of(k)),
+                format!(
+                    "{}: {n} failures in a row: <code>{}</code>",
+                    esc(&name_of(k)),
+                    esc(e)
+                ),
+            )
+        }),
+    );
+    section(
+        &mut text,
+        &mut html,
+        "Recovered",
+        m.recovered.iter().map(|k| {
+            (
+                format!("{} ({k})", name_of(k)),
+                esc(&name_of(k)).into_owned(),
+            )
+        }),
+    );
+    if m.is_empty() {
+        text.push_str("\nNothing changed and nothing failed since the last digest.\n");
+        html.push_str("<p>Nothing changed and nothing failed since the last digest.</p>");
+    }
+    Rendered {
+        html: page(&subject, &html),
+        subject,
+        text,
+    }
+}
+
+fn severity_rank(s: &str) -> u8 {
+    match s {
+        "high" => 3,
+        "medium" => 2,
+        "low" => 1,
+        _ => 0,
+    }
+}
+
+fn section(
+    text: &mut String,
+    html: &mut String,
+    title: &str,
+    items: impl Iterator<Item = (String, String)>,
+) {
+    let items: Vec<_> = items.collect();
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(text, "\n{title}:");
+    let _ = write!(html, "<h3>{title}</h3><ul>");
+    for (t, h) in items {
+        let _ = writeln!(text, "  - {t}");
+        let _ = write!(html, "<li>{h}</li>");
+    }
+    html.push_str("</ul>");
+}
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;

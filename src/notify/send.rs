@@ -1,0 +1,228 @@
+//! Send: deliver due outbox rows over SMTP (lettre) or into `.eml` files, and mark each.
+//!
+//! A row is marked sent only after the server accepted it. SMTP down, refusing, timing out,
+//! a failed login or a 4xx keep the row pending with exponential backoff; a 5xx for the message
+//! or its recipient fails that row for good (shown by `policywatch outbox`). The password is read
+//! when a mailer is built and never appears in an error or a log line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{Email, Security, Smtp, Transport};
+use crate::store::{Mail, SharedStore};
+
+/// Why mail could not be sent at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The SMTP settings cannot be used (TLS set-up, CA file, password file).
+    #[error("smtp {server}: {message}")]
+    Setup {
+        /// host:port.
+        server: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+enum Inner {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>, PathBuf),
+}
+
+/// A configured way to deliver mail.
+pub struct Mailer {
+    inner: Inner,
+    from: Mailbox,
+    /// "smtp host:port as user" or "outbox folder", for messages.
+    describe: String,
+}
+
+/// What one delivery run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Accepted by the server (or written).
+    pub sent: usize,
+    /// Refused for good.
+    pub failed: usize,
+    /// Still pending, to be retried.
+    pub retry: usize,
+    /// The error that kept mail pending, if any.
+    pub error: Option<String>,
+}
+
+/// Wait before retry `attempts` (0-based): 30 s doubling, at most 6 h.
+pub fn backoff(attempts: i64) -> Duration {
+    let secs = 30u64.saturating_mul(1u64 << attempts.clamp(0, 20));
+    Duration::from_secs(secs.min(6 * 3600))
+}
+
+impl Mailer {
+    /// Builds the transport of `[email]` (reading the SMTP password now).
+    pub fn new(email: &Email) -> Result<Self, SendError> {
+        let (inner, describe) = match &email.transport {
+            Transport::Files(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| SendError::Setup {
+                    server: "outbox".into(),
+                    message: format!("cannot create {}: {e}", dir.display()),
+                })?;
+                (
+                    Inner::Files(AsyncFileTransport::new(dir), dir.clone()),
+                    format!("outbox folder {}", dir.display()),
+                )
+            }
+            Transport::Smtp(smtp) => smtp_transport(smtp)?,
+        };
+        Ok(Self {
+            inner,
+            from: email.from.clone(),
+            describe,
+        })
+    }
+
+    /// What this mailer sends through, for messages.
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    fn message(&self, mail: &Mail) -> Result<Message, String> {
+        let to: Mailbox = mail
+            .recipient
+            .parse()
+            .map_err(|e| format!("invalid recipient {:?}: {e}", mail.recipient))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.as_str())
+            .message_id(Some(format!("<{}>", mail.message_id)))
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))
+            .map_err(|e| format!("cannot build the message: {e}"))
+    }
+
+    /// Delivers every due row of the outbox.
+    pub async fn deliver(
+        &self,
+        store: &SharedStore,
+        now: DateTime<Utc>,
+    ) -> Result<Delivery, String> {
+        let due = store.call(move |s| s.due_mail(now)).await?;
+        let mut done = Delivery::default();
+        if due.is_empty() {
+            return Ok(done);
+        }
+        if let Inner::Smtp(t) = &self.inner
+            && let Err(e) = t.test_connection().await
+        {
+            // Down, refusing, TLS or login failure: nothing is lost, everything waits.
+            let error = format!("{}: {e}", self.describe);
+            tracing::warn!(%error, pending = due.len(), "mail kept pending");
+            for m in &due {
+                let (id, err, at) = (m.id, error.clone(), now + backoff(m.attempts));
+                store
+                    .call(move |s| s.mail_failed(id, &err, Some(at)))
+                    .await?;
+            }
+            done.retry = due.len();
+            done.error = Some(error);
+            return Ok(done);
+        }
+        for m in due {
+            let outcome = match self.message(&m) {
+                Err(e) => Err((e, true)),
+                Ok(msg) => self.send(msg).await,
+            };
+            let id = m.id;
+            match outcome {
+                Ok(where_) => {
+                    tracing::info!(mail = id, kind = %m.kind, to = %m.recipient, %where_, "mail sent");
+                    store.call(move |s| s.mail_sent(id, now)).await?;
+                    done.sent += 1;
+                }
+                Err((error, permanent)) => {
+                    let error = format!("{}: {error}", self.describe);
+                    tracing::warn!(mail = id, to = %m.recipient, %error, permanent, "mail not delivered");
+                    let retry_at = (!permanent).then(|| now + backoff(m.attempts));
+                    let err = error.clone();
+                    store
+                        .call(move |s| s.mail_failed(id, &err, retry_at))
+                        .await?;
+                    if permanent {
+                        done.failed += 1;
+                    } else {
+                        done.retry += 1;
+                    }
+                    done.error = Some(error);
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// Sends one message; the error says whether it is permanent.
+    async fn send(&self, msg: Message) -> Result<String, (String, bool)> {
+        match &self.inner {
+            Inner::Smtp(t) => match t.send(msg).await {
+                Ok(resp) => Ok(format!("accepted: {}", resp.code())),
+                Err(e) => Err((e.to_string(), e.is_permanent())),
+            },
+            Inner::Files(t, dir) => match t.send(msg).await {
+                Ok(id) => Ok(format!(
+                    "written to {}",
+                    dir.join(format!("{id}.eml")).display()
+                )),
+                Err(e) => Err((format!("cannot write to {}: {e}", dir.display()), false)),
+            },
+        }
+    }
+}
+
+fn smtp_transport(smtp: &Smtp) -> Result<(Inner, String), SendError> {
+    let server = format!("{}:{}", smtp.host, smtp.port);
+    let setup = |message: String| SendError::Setup {
+        server: server.clone(),
+        message,
+    };
+    let tls = if smtp.security == Security::None {
+        Tls::None
+    } else {
+        let mut params = TlsParameters::builder(smtp.host.clone());
+        if let Some(ca) = &smtp.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| setup(format!("cannot read ca_file {}: {e}", ca.display())))?;
+            let cert = Certificate::from_pem(&pem)
+                .map_err(|e| setup(format!("invalid ca_file {}: {e}", ca.display())))?;
+            params = params.add_root_certificate(cert);
+        }
+        let params = params
+            .build()
+            .map_err(|e| setup(format!("TLS set-up failed: {e}")))?;
+        if smtp.security == Security::Tls {
+            Tls::Wrapper(params)
+        } else {
+            Tls::Required(params)
+        }
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+        .port(smtp.port)
+        .tls(tls)
+        .timeout(Some(smtp.timeout));
+    let mut describe = format!("smtp {server}");
+    if let Some(user) = &smtp.username {
+        let password = smtp.password().map_err(setup)?.ok_or_else(|| {
+            setup(format!(
+                "user {user:?} needs a password: set POLICYWATCH_SMTP_PASSWORD or email.password_file"
+            ))
+        })?;
+        builder = builder.credentials(Credentials::new(user.clone(), password));
+        describe = format!("smtp {server} as {user}");
+    }
+    Ok((Inner::Smtp(builder.build()), describe))
+}

@@ -1,0 +1,292 @@
+//! The outbox and digests: mail rows written with what they report, then delivered and marked.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use super::{Store, StoreError, ts};
+
+/// A message to queue, for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    /// alert | digest | incident | recovery | test.
+    pub kind: &'static str,
+    /// What it is about; (key, recipient) is unique, so queuing twice is harmless.
+    pub key: String,
+    /// The stable Message-ID (without angle brackets).
+    pub message_id: String,
+    /// One address.
+    pub recipient: String,
+    /// Subject line (already free of control characters).
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+}
+
+/// A queued message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mail {
+    /// Row id.
+    pub id: i64,
+    /// alert | digest | incident | recovery | test.
+    pub kind: String,
+    /// Stable Message-ID.
+    pub message_id: String,
+    /// Recipient.
+    pub recipient: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text part.
+    #[serde(skip)]
+    pub text: String,
+    /// HTML part.
+    #[serde(skip)]
+    pub html: String,
+    /// When queued.
+    pub created_at: String,
+    /// pending | sent | failed.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// The last delivery error.
+    pub last_error: Option<String>,
+    /// When it went out.
+    pub sent_at: Option<String>,
+}
+
+/// What a digest covers: everything recorded after the previous digest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DigestMaterial {
+    /// Versions with a predecessor (changes), oldest first: (target key, target url, meta).
+    pub changes: Vec<(String, String, super::VersionMeta)>,
+    /// Targets recorded for the first time.
+    pub new_targets: Vec<String>,
+    /// Targets failing now: (key, url, failures in a row, last error).
+    pub failing: Vec<(String, String, i64, String)>,
+    /// Targets that failed since the last digest and have recovered.
+    pub recovered: Vec<String>,
+    /// High-water marks to store with the digest.
+    pub last_version_id: i64,
+    /// High-water mark of the check log.
+    pub last_check_id: i64,
+}
+
+impl DigestMaterial {
+    /// Whether there is nothing to report.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+            && self.new_targets.is_empty()
+            && self.failing.is_empty()
+            && self.recovered.is_empty()
+    }
+}
+
+/// Queues mail inside a caller's transaction.
+pub(super) fn enqueue(
+    tx: &Transaction<'_>,
+    mails: &[NewMail],
+    target_id: Option<i64>,
+    version_id: Option<i64>,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    for m in mails {
+        tx.execute(
+            "INSERT OR IGNORE INTO outbox (kind, key, message_id, recipient, target_id, version_id, subject,
+                                           body_text, body_html, created_at, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            params![m.kind, m.key, m.message_id, m.recipient, target_id, version_id, m.subject, m.text, m.html, ts(at)],
+        )?;
+    }
+    Ok(())
+}
+
+const MAIL_COLUMNS: &str = "id, kind, message_id, recipient, subject, body_text, body_html, created_at, status, attempts, last_error, sent_at";
+
+fn mail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Mail> {
+    Ok(Mail {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        message_id: r.get(2)?,
+        recipient: r.get(3)?,
+        subject: r.get(4)?,
+        text: r.get(5)?,
+        html: r.get(6)?,
+        created_at: r.get(7)?,
+        status: r.get(8)?,
+        attempts: r.get(9)?,
+        last_error: r.get(10)?,
+        sent_at: r.get(11)?,
+    })
+}
+
+impl Store {
+    /// Queues mail that reports nothing stored (a test message).
+    pub fn enqueue(&mut self, mails: &[NewMail], at: DateTime<Utc>) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sqlite)?;
+        enqueue(&tx, mails, None, None, at).map_err(sqlite)?;
+        tx.commit().map_err(sqlite)
+    }
+
+    /// Pending mail due at `now`, oldest first.
+    pub fn due_mail(&self, now: DateTime<Utc>) -> Result<Vec<Mail>, StoreError> {
+        let sql = format!(
+            "SELECT {MAIL_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([ts(now)], mail).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Every queued mail, newest first (at most `limit`).
+    pub fn mail_log(&self, limit: usize) -> Result<Vec<Mail>, StoreError> {
+        let sql = format!("SELECT {MAIL_COLUMNS} FROM outbox ORDER BY id DESC LIMIT ?1");
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([limit as i64], mail)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Number of pending mails.
+    pub fn pending_mail(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE status = 'pending'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Marks a mail delivered.
+    pub fn mail_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                params![id, ts(at)],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a failed attempt: `retry_at` keeps it pending, `None` fails it for good.
+    pub fn mail_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let (status, next) = match retry_at {
+            Some(at) => ("pending", Some(ts(at))),
+            None => ("failed", None),
+        };
+        self.conn
+            .execute(
+                "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = ?3,
+                        next_attempt_at = coalesce(?4, next_attempt_at) WHERE id = ?1",
+                params![id, status, error, next],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Everything recorded since the last digest.
+    pub fn digest_material(&self) -> Result<DigestMaterial, StoreError> {
+        let e = |e| self.err(e);
+        let (since_version, since_check): (i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT last_version_id, last_check_id FROM digest ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(e)?
+            .unwrap_or((0, 0));
+        let mut m = DigestMaterial {
+            last_version_id: self
+                .conn
+                .query_row("SELECT coalesce(max(id), 0) FROM version", [], |r| r.get(0))
+                .map_err(e)?,
+            last_check_id: self
+                .conn
+                .query_row("SELECT coalesce(max(id), 0) FROM check_log", [], |r| {
+                    r.get(0)
+                })
+                .map_err(e)?,
+            ..DigestMaterial::default()
+        };
+        let sql = format!(
+            "SELECT t.key, t.url, {cols},
+                    EXISTS (SELECT 1 FROM version p WHERE p.target_id = v.target_id AND p.id < v.id)
+             FROM version v JOIN target t ON t.id = v.target_id
+             WHERE v.id > ?1 AND v.id <= ?2 ORDER BY v.id",
+            cols = super::read::META_COLUMNS
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(e)?;
+        let mut rows = stmt
+            .query(params![since_version, m.last_version_id])
+            .map_err(e)?;
+        while let Some(r) = rows.next().map_err(e)? {
+            let (key, url): (String, String) = (r.get(0).map_err(e)?, r.get(1).map_err(e)?);
+            let meta = super::read::meta_at(r, 2).map_err(e)?;
+            if r.get::<_, bool>(11).map_err(e)? {
+                m.changes.push((key, url, meta));
+            } else {
+                m.new_targets.push(key);
+            }
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, url, consecutive_failures, coalesce(last_error, '') FROM target WHERE consecutive_failures > 0 ORDER BY key")
+            .map_err(e)?;
+        m.failing = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(e)?
+            .collect::<Result<_, _>>()
+            .map_err(e)?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT t.key FROM target t WHERE t.consecutive_failures = 0 AND EXISTS (
+                     SELECT 1 FROM check_log c WHERE c.target_id = t.id AND c.status = 'failed'
+                     AND c.id > ?1 AND c.id <= ?2) ORDER BY t.key",
+            )
+            .map_err(e)?;
+        m.recovered = stmt
+            .query_map(params![since_check, m.last_check_id], |r| r.get(0))
+            .map_err(e)?
+            .collect::<Result<_, _>>()
+            .map_err(e)?;
+        Ok(m)
+    }
+
+    /// Records a digest and queues its mail, in one transaction.
+    pub fn record_digest(
+        &mut self,
+        material: &DigestMaterial,
+        mails: &[NewMail],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sqlite)?;
+        tx.execute(
+            "INSERT INTO digest (created_at, last_version_id, last_check_id) VALUES (?1, ?2, ?3)",
+            params![ts(at), material.last_version_id, material.last_check_id],
+        )
+        .map_err(sqlite)?;
+        enqueue(&tx, mails, None, None, at).map_err(sqlite)?;
+        tx.commit().map_err(sqlite)
+    }
+}
