@@ -8,4 +8,5 @@ mod common;
 
 mod check_now;
 mod classification;
+mod email;
 mod watchlist;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -197,6 +199,8 @@ impl Respond for Page {
 pub struct TestEnv {
     pub dir: TempDir,
     pub server: MockServer,
+    /// Extra environment for every run of the binary.
+    pub env: Mutex<Vec<(String, String)>>,
 }
 
 impl TestEnv {
@@ -204,6 +208,7 @@ impl TestEnv {
         Self {
             dir: tempfile::tempdir().unwrap(),
             server: MockServer::start().await,
+            env: Mutex::default(),
         }
     }
 
@@ -260,6 +265,8 @@ impl TestEnv {
             .args(args)
             .env_remove("POLICYWATCH_DB")
             .env_remove("RUST_LOG")
+            .env_remove("POLICYWATCH_SMTP_PASSWORD")
+            .envs(self.env.lock().unwrap().iter().cloned())
             .output()
             .unwrap()
     }
@@ -285,6 +292,10 @@ impl TestEnv {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
+    }
+
+    pub fn set_env(&self, key: &str, value: &str) {
+        self.env.lock().unwrap().push((key.into(), value.into()));
     }
 
     pub fn stdout(&self, args: &[&str]) -> String {

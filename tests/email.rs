@@ -1,0 +1,319 @@
+//! Mail end to end: the real binary, the fixture server, and a real SMTP server on 127.0.0.1
+//! (plain, STARTTLS with a self-signed certificate and AUTH, implicit TLS).
+
+use serde_json::Value;
+
+use crate::common::smtp::{self, Mode, PASSWORD, SmtpServer, USER, parse};
+use crate::common::{TestEnv, linkedin_page, linkedin_version};
+
+const PP: &str = "/legal/privacy-policy";
+const TO: &str = "privacy-officer@example.com";
+
+async fn setup(server: &SmtpServer, extra: &str) -> (TestEnv, crate::common::Page) {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    env.write_watchlist(&format!(
+        "{}{}{extra}",
+        env.target("pp", PP),
+        server.email_toml(&[TO])
+    ));
+    env.set_env("POLICYWATCH_SMTP_PASSWORD", PASSWORD);
+    (env, page)
+}
+
+fn outbox(env: &TestEnv) -> Vec<Value> {
+    env.stdout(&["outbox", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ai_change_gives_exactly_one_alert_and_a_plain_change_none() {
+    let server = SmtpServer::start(Mode::StartTls, &[]);
+    let (env, page) = setup(&server, "").await;
+    page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
+    env.check(&[]);
+    assert!(
+        server.messages().is_empty(),
+        "a first version is a baseline, not an alert"
+    );
+
+    page.serve(linkedin_version("privacy-policy/2024-09-19.md"));
+    let (code, lines) = env.check(&[]);
+    assert_eq!((code, lines[0]["severity"].as_str()), (0, Some("high")));
+    let got = server.messages();
+    assert_eq!(got.len(), 1);
+    let m = parse(&got[0]);
+    assert_eq!(m.rcpt, TO);
+    assert!(
+        m.subject
+            .starts_with("[high] pp: AI-training terms changed ("),
+        "{}",
+        m.subject
+    );
+    let version = lines[0]["version"].as_i64().unwrap();
+    assert!(
+        m.message_id
+            .contains(&format!("alert.pp.v{version}@policywatch")),
+        "{}",
+        m.message_id
+    );
+    assert!(
+        m.text
+            .contains("develop and train artificial intelligence (AI) models"),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains(&format!(
+        "policywatch diff pp --from {} --to {version}",
+        version - 1
+    )));
+    assert!(
+        m.html.contains("<ins>") && m.html.contains(&env.url(PP)),
+        "{}",
+        m.html
+    );
+
+    // unchanged, then a change that is not about AI: no more alerts
+    env.check(&[]);
+    page.serve(linkedin_version("privacy-policy/2025-04-22.md"));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(
+        (
+            lines[0]["status"].as_str(),
+            lines[0]["ai_relevant"].as_bool()
+        ),
+        (Some("changed"), Some(false))
+    );
+    assert_eq!(server.messages().len(), 1);
+
+    // ...but the digest has both, the AI-relevant one first
+    let out = env.stdout(&["digest", "--send-now"]);
+    assert!(out.contains("digest queued"), "{out}");
+    let got = server.messages();
+    assert_eq!(got.len(), 2);
+    let d = parse(&got[1]);
+    assert!(
+        d.subject.contains("2 changes (1 AI-relevant)"),
+        "{}",
+        d.subject
+    );
+    let ai_line = d.text.find("[AI, high]").unwrap();
+    let plain_line = d.text.rfind("version ").unwrap();
+    assert!(ai_line < plain_line);
+    // a second digest has nothing to say and is not sent
+    assert!(env.stdout(&["digest", "--send-now"]).contains("none sent"));
+    assert_eq!(server.messages().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn smtp_down_keeps_the_mail_which_goes_out_once_when_smtp_returns() {
+    let mut server = SmtpServer::start(Mode::StartTls, &[]);
+    let (env, page) = setup(&server, "").await;
+    page.serve(linkedin_version("privacy-policy/2025-09-23.md"));
+    env.check(&[]);
+    server.stop();
+    page.serve(linkedin_version("privacy-policy/2025-11-03.md"));
+    let out = env.run(&["check-now", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the check worked; only mail waits"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 pending"), "{stderr}");
+    assert_eq!(env.history("pp").len(), 2, "the change is recorded");
+    let rows = outbox(&env);
+    assert_eq!(
+        (rows.len(), rows[0]["status"].as_str()),
+        (1, Some("pending"))
+    );
+    assert!(
+        rows[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{}", server.port))
+    );
+
+    server.restart();
+    // backoff: the retry is due later; a later run delivers it (pretend time passed by clearing it)
+    let db = rusqlite::Connection::open(env.db_path()).unwrap();
+    db.execute(
+        "UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z'",
+        [],
+    )
+    .unwrap();
+    env.check(&[]);
+    env.check(&[]);
+    assert_eq!(server.messages().len(), 1, "delivered exactly once");
+    assert_eq!(outbox(&env)[0]["status"], "sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_names_server_and_user_not_the_password_and_keeps_the_mail() {
+    let server = SmtpServer::start(Mode::StartTls, &[]);
+    let (env, _page) = setup(&server, "").await;
+    env.env.lock().unwrap().clear();
+    env.set_env("POLICYWATCH_SMTP_PASSWORD", "wrong-horse-battery");
+    let out = env.run(&["test-email"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{}", server.port)) && stderr.contains(USER),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wrong-horse-battery"), "{stderr}");
+    assert!(server.messages().is_empty());
+    let rows = outbox(&env);
+    assert_eq!(rows[0]["status"], "pending");
+    assert!(
+        !rows[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("wrong-horse-battery")
+    );
+    // without any password at all: a clear error, still kept
+    env.env.lock().unwrap().clear();
+    let out = env.run(&["test-email"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a password"));
+    assert_eq!(
+        outbox(&env)
+            .iter()
+            .filter(|r| r["status"] == "pending")
+            .count(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn test_email_works_over_plain_starttls_and_implicit_tls() {
+    for mode in [Mode::Plain, Mode::StartTls, Mode::Tls] {
+        let server = SmtpServer::start(mode, &[]);
+        let (env, _page) = setup(&server, "").await;
+        let out = env.run(&["test-email"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = server.messages();
+        assert_eq!(got.len(), 1);
+        assert_eq!(parse(&got[0]).subject, "policywatch test message");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incidents_are_mailed_once_and_recovery_once() {
+    let server = SmtpServer::start(Mode::StartTls, &[]);
+    let (env, page) = setup(&server, "\n[alerts]\non_failure_after = 2\n").await;
+    page.serve(linkedin_version("privacy-policy/2025-09-23.md"));
+    env.check(&[]);
+    page.set(|s| s.status = 503);
+    for _ in 0..4 {
+        env.check(&[]);
+    }
+    let subjects: Vec<String> = server.messages().iter().map(|m| parse(m).subject).collect();
+    assert_eq!(
+        subjects,
+        vec!["pp: cannot be checked (2 failures in a row)"]
+    );
+    page.serve(linkedin_version("privacy-policy/2025-09-23.md"));
+    env.check(&[]);
+    env.check(&[]);
+    let subjects: Vec<String> = server.messages().iter().map(|m| parse(m).subject).collect();
+    assert_eq!(subjects.len(), 2);
+    assert_eq!(subjects[1], "pp: checks work again");
+    let digest = env.stdout(&["digest", "--send-now"]);
+    assert!(digest.contains("digest queued"));
+    let d = parse(server.messages().last().unwrap());
+    assert!(d.text.contains("Recovered:"), "{}", d.text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_page_text_is_escaped_and_cannot_add_headers() {
+    let server = SmtpServer::start(Mode::StartTls, &[]);
+    let (env, page) = setup(&server, "").await;
+    let base = "<h1>Privacy Policy</h1><p>We collect data you give us to run the service and keep it safe for as long as you have an account with us here.</p><p>We delete it when you close your account, except where the law requires us to keep some of it for longer.</p><p>You can ask us for a copy of your data at any time from your account settings.</p>";
+    let (_, first) = {
+        page.serve(linkedin_page(base));
+        env.check(&[])
+    };
+    assert_eq!(first[0]["status"], "new", "{first:?}");
+    let hostile = "<p>We train AI models on &lt;script&gt;alert(1)&lt;/script&gt; &lt;a href=\"https://evil.example\"&gt;your posts&lt;/a&gt;.\r\nBcc: victim@example.com</p>";
+    page.serve(linkedin_page(&format!("{base}{hostile}")));
+    env.check(&[]);
+    let got = server.messages();
+    assert_eq!(got.len(), 1);
+    let m = parse(&got[0]);
+    assert!(
+        !m.html.contains("<script>") && !m.html.contains("<a href=\"https://evil"),
+        "{}",
+        m.html
+    );
+    assert!(m.html.contains("&lt;script&gt;"), "{}", m.html);
+    assert!(
+        !m.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("bcc")),
+        "{:?}",
+        m.headers
+    );
+    assert_eq!(m.rcpt, TO);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recipient_refused_for_good_is_shown_and_the_others_still_get_it() {
+    let server = SmtpServer::start(Mode::StartTls, &["--reject-rcpt", "gone@"]);
+    let env = TestEnv::new().await;
+    env.page(PP).await;
+    env.write_watchlist(&format!(
+        "{}{}",
+        env.target("pp", PP),
+        server.email_toml(&[TO, "gone@example.com"])
+    ));
+    env.set_env("POLICYWATCH_SMTP_PASSWORD", PASSWORD);
+    let out = env.run(&["test-email"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(server.messages().len(), 1);
+    let rows = outbox(&env);
+    let failed: Vec<&Value> = rows.iter().filter(|r| r["status"] == "failed").collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["recipient"], "gone@example.com");
+    assert!(
+        failed[0]["last_error"].as_str().unwrap().contains("550"),
+        "{}",
+        failed[0]
+    );
+    // failed for good: never retried
+    env.run(&["check-now"]);
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_email_settings_mail_goes_to_an_eml_outbox() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    env.write_watchlist(&env.target("pp", PP));
+    page.serve(linkedin_version("privacy-policy/2025-09-23.md"));
+    env.check(&[]);
+    page.serve(linkedin_version("privacy-policy/2025-11-03.md"));
+    let out = env.run(&["check-now"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("outbox folder") && stderr.contains("1 sent"),
+        "{stderr}"
+    );
+    let dir = env.dir.path().join("outbox");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let raw = std::fs::read_to_string(files[0].path()).unwrap();
+    let m = smtp::parse(&format!("X-Rcpt: -\r\n{raw}"));
+    assert!(
+        m.subject.contains("AI-training terms changed"),
+        "{}",
+        m.subject
+    );
+    assert_eq!(outbox(&env)[0]["status"], "sent");
+}
