@@ -317,3 +317,28 @@ async fn without_email_settings_mail_goes_to_an_eml_outbox() {
     );
     assert_eq!(outbox(&env)[0]["status"], "sent");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_temporary_refusal_keeps_the_mail_for_a_later_try() {
+    let server = SmtpServer::start(Mode::StartTls, &["--tempfail", "1"]);
+    let (env, _page) = setup(&server, "").await;
+    let out = env.run(&["test-email"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("451"));
+    let rows = outbox(&env);
+    assert_eq!(
+        (rows[0]["status"].as_str(), rows[0]["attempts"].as_i64()),
+        (Some("pending"), Some(1))
+    );
+    env.run(&["check-now", "--no-mail"]);
+    assert!(server.messages().is_empty(), "--no-mail leaves it queued");
+    let db = rusqlite::Connection::open(env.db_path()).unwrap();
+    db.execute(
+        "UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z'",
+        [],
+    )
+    .unwrap();
+    env.run(&["check-now"]);
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(outbox(&env)[0]["status"], "sent");
+}
