@@ -44,6 +44,15 @@ pub enum Command {
         #[arg(long)]
         no_mail: bool,
     },
+    /// Run as a service: check each target on its schedule, send digests and mail, until
+    /// SIGTERM or SIGINT; SIGHUP reloads the watchlist.
+    Run,
+    /// Show each target's last check, last change, failures and next run, and pending mail.
+    Status {
+        /// One JSON object per target per line, then one with the mail queue.
+        #[arg(long)]
+        json: bool,
+    },
     /// Send a test message through the configured mail settings.
     TestEmail,
     /// List pending, sent and failed mail with their last error.

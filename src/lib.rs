@@ -20,6 +20,7 @@ pub mod classify;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod diff;
 pub mod extract;
 pub mod fetch;

@@ -6,13 +6,18 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use policywatch::cli::Cli;
+use policywatch::cli::{Cli, Command};
 use policywatch::commands::{self, Outcome};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // The service reports what it does; one-off commands only warn.
+    init_logging(if matches!(cli.command, Command::Run) {
+        "info"
+    } else {
+        "warn"
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -35,10 +40,10 @@ fn main() -> ExitCode {
 }
 
 /// Plain lines without colour or timestamps when stderr is not a terminal (journald and CI
-/// stamp lines themselves); `RUST_LOG` filters, warnings only by default.
-fn init_logging() {
+/// stamp lines themselves); `RUST_LOG` filters, `default` otherwise.
+fn init_logging(default: &str) {
     let tty = std::io::stderr().is_terminal();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

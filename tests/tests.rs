@@ -8,5 +8,6 @@ mod common;
 
 mod check_now;
 mod classification;
+mod daemon;
 mod email;
 mod watchlist;

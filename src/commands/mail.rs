@@ -9,7 +9,7 @@ use super::{CommandError, Outcome, db_path, load, open_at, open_store};
 use crate::cli::Cli;
 use crate::config::Watchlist;
 use crate::notify::send::{Delivery, Mailer};
-use crate::notify::{mails, render};
+use crate::notify::{mails, queue_digest, render};
 use crate::output;
 use crate::store::{SharedStore, timestamp};
 
@@ -137,42 +137,22 @@ pub(super) async fn digest_now(cli: &Cli) -> Result<Outcome, CommandError> {
     let Some((wl, store)) = open(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    let material = store
-        .call(|s| s.digest_material())
+    match queue_digest(&store, &wl, Utc::now())
         .await
-        .map_err(CommandError::Task)?;
-    if material.is_empty() && !wl.digest.send_empty {
-        println!(
-            "nothing changed and nothing failed since the last digest; none sent (send_empty = false)"
-        );
-        return Ok(Outcome::Ok);
+        .map_err(CommandError::Task)?
+    {
+        None => {
+            println!(
+                "nothing changed and nothing failed since the last digest; none sent (send_empty = false)"
+            );
+            Ok(Outcome::Ok)
+        }
+        Some(subject) => {
+            println!("digest queued: {subject}");
+            Ok(match deliver_now(&wl, &store).await {
+                Some(d) if d.retry == 0 && d.failed == 0 => Outcome::Ok,
+                _ => Outcome::SomeFailed,
+            })
+        }
     }
-    let now = Utc::now();
-    let names: Vec<(String, String)> = wl
-        .targets
-        .iter()
-        .map(|t| (t.id.to_string(), t.name.clone()))
-        .collect();
-    let name_of = |key: &str| {
-        names
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or_else(|| key.to_string(), |(_, n)| n.clone())
-    };
-    let message = render::digest(&material, &name_of, &timestamp(now));
-    let rows = mails(
-        "digest",
-        &format!("digest:{}", now.timestamp_millis()),
-        &message,
-        &wl.email.digest_to,
-    );
-    store
-        .call(move |s| s.record_digest(&material, &rows, now))
-        .await
-        .map_err(CommandError::Task)?;
-    println!("digest queued: {}", message.subject);
-    Ok(match deliver_now(&wl, &store).await {
-        Some(d) if d.retry == 0 && d.failed == 0 => Outcome::Ok,
-        _ => Outcome::SomeFailed,
-    })
 }

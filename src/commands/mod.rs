@@ -6,6 +6,7 @@
 //! [`CommandError`] for `main` to print.
 
 mod mail;
+mod service;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -63,6 +64,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             no_mail,
         } => check_now(&cli, targets, *json, *no_mail).await,
         Command::TestEmail => mail::test_email(&cli).await,
+        Command::Run => service::run(&cli).await,
+        Command::Status { json } => service::status(&cli, *json).await,
         Command::Outbox { json, limit } => mail::outbox(&cli, *json, *limit).await,
         Command::Digest { .. } => mail::digest_now(&cli).await,
         Command::History { target, json } => {
@@ -217,7 +220,11 @@ async fn check_now(
         return Ok(Outcome::BadInput);
     };
     let store = SharedStore::new(open_at(path).await?);
-    let pipeline = Pipeline::new(store.clone(), Fetcher::new()?, Settings::from(&wl));
+    let pipeline = Pipeline::new(
+        store.clone(),
+        Fetcher::new(wl.host_delay)?,
+        Settings::from(&wl),
+    );
     let reports = pipeline.check_all(&targets, wl.concurrency).await;
     let mut out = std::io::stdout().lock();
     if json {

@@ -259,6 +259,8 @@ impl Validator<'_> {
             store_path,
             concurrency: d.concurrency,
             retry: d.retry,
+            jitter: d.jitter,
+            host_delay: d.host_delay,
             schedule: d.schedule.clone(),
             targets: out,
             rules,
@@ -321,6 +323,16 @@ impl Validator<'_> {
                 .map_or(200, |m| *m.get_ref() as usize),
             concurrency,
             retry,
+            jitter: self.delay(
+                "defaults.jitter",
+                raw.jitter.as_ref(),
+                Duration::from_secs(60),
+            ),
+            host_delay: self.delay(
+                "defaults.host_delay",
+                raw.host_delay.as_ref(),
+                Duration::from_secs(1),
+            ),
         }
     }
 
@@ -414,6 +426,8 @@ struct Defaults {
     min_chars: usize,
     concurrency: usize,
     retry: RetryPolicy,
+    jitter: Duration,
+    host_delay: Duration,
 }
 
 #[cfg(test)]

@@ -87,6 +87,10 @@ pub struct Watchlist {
     pub concurrency: usize,
     /// Retry of transient fetch failures.
     pub retry: RetryPolicy,
+    /// Random delay added to every scheduled check, so installations do not fetch in step.
+    pub jitter: Duration,
+    /// Minimum time between two requests to one host.
+    pub host_delay: Duration,
     /// Default schedule (targets may override).
     pub schedule: Schedule,
     /// Targets in file order.

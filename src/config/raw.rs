@@ -27,6 +27,8 @@ pub struct RawDefaults {
     pub retries: Option<Spanned<u64>>,
     pub retry_backoff: Option<Spanned<String>>,
     pub max_retry_after: Option<Spanned<String>>,
+    pub jitter: Option<Spanned<String>>,
+    pub host_delay: Option<Spanned<String>>,
 }
 
 /// One `[[target]]`.

@@ -84,6 +84,26 @@ impl Validator<'_> {
         }
     }
 
+    /// A duration that may be zero (`"0s"` turns a delay off).
+    pub(super) fn delay(
+        &mut self,
+        key: &str,
+        raw: Option<&Spanned<String>>,
+        default: Duration,
+    ) -> Duration {
+        match raw {
+            Some(r)
+                if r.get_ref()
+                    .trim()
+                    .trim_end_matches(|c: char| c.is_alphabetic())
+                    == "0" =>
+            {
+                Duration::ZERO
+            }
+            other => self.duration(key, other, default),
+        }
+    }
+
     pub(super) fn size(&mut self, key: &str, raw: Option<&Spanned<String>>, default: u64) -> u64 {
         let Some(raw) = raw else { return default };
         match raw.get_ref().trim().parse::<bytesize::ByteSize>() {

@@ -8,11 +8,12 @@
 pub mod render;
 pub mod send;
 
+use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
 
 use crate::classify::Verdict;
-use crate::config::{Alerts, Email, Target};
-use crate::store::NewMail;
+use crate::config::{Alerts, Email, Target, Watchlist};
+use crate::store::{NewMail, SharedStore};
 pub use render::{AlertInput, Rendered};
 
 /// Outbox rows for one message to each recipient. `key` names what the mail is about (such as
@@ -102,4 +103,40 @@ pub fn recovery_mails(target: &Target, at: &str, email: &Email) -> Vec<NewMail> 
         &message,
         &email.to,
     )
+}
+
+/// Builds the digest of everything since the last one and queues it (with the digest record,
+/// in one transaction). Returns its subject, or `None` when there was nothing to report and
+/// `send_empty` is off.
+pub async fn queue_digest(
+    store: &SharedStore,
+    wl: &Watchlist,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, String> {
+    let material = store.call(|s| s.digest_material()).await?;
+    if material.is_empty() && !wl.digest.send_empty {
+        return Ok(None);
+    }
+    let names: Vec<(String, String)> = wl
+        .targets
+        .iter()
+        .map(|t| (t.id.to_string(), t.name.clone()))
+        .collect();
+    let name_of = |key: &str| {
+        names
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or_else(|| key.to_string(), |(_, n)| n.clone())
+    };
+    let message = render::digest(&material, &name_of, &crate::store::timestamp(now));
+    let rows = mails(
+        "digest",
+        &format!("digest:{}", now.timestamp_millis()),
+        &message,
+        &wl.email.digest_to,
+    );
+    store
+        .call(move |s| s.record_digest(&material, &rows, now))
+        .await?;
+    Ok(Some(message.subject))
 }

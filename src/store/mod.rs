@@ -22,7 +22,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
 
 pub use outbox::{DigestMaterial, Mail, NewMail};
-pub use read::{Version, VersionMeta};
+pub use read::{TargetStatus, Version, VersionMeta};
 
 /// 'PWCH': marks a database file as policywatch's.
 const APPLICATION_ID: i32 = 0x5057_4348;
@@ -59,6 +59,24 @@ pub enum StoreError {
         /// What gave it away.
         reason: String,
     },
+}
+
+impl StoreError {
+    /// Whether SQLite said the database is busy or locked by another connection.
+    pub fn is_busy(&self) -> bool {
+        let sqlite = match self {
+            Self::Sqlite { source, .. } => Some(source),
+            Self::Migration {
+                source: rusqlite_migration::Error::RusqliteError { err, .. },
+                ..
+            } => Some(err),
+            _ => None,
+        };
+        matches!(
+            sqlite.and_then(rusqlite::Error::sqlite_error_code),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
 }
 
 /// What the pipeline needs to know about a target before checking it.
@@ -178,7 +196,24 @@ fn ts(at: DateTime<Utc>) -> String {
 
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
+    ///
+    /// Two processes opening a new database at once (a daemon starting while `status` runs) can
+    /// meet SQLite's lock-upgrade deadlock, which it reports as busy at once rather than waiting;
+    /// the open is retried for a few seconds in that case.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut tries = 0;
+        loop {
+            match Self::open_once(path) {
+                Err(e) if e.is_busy() && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Self, StoreError> {
         let sqlite = |source| StoreError::Sqlite {
             path: path.to_path_buf(),
             source,

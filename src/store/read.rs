@@ -106,3 +106,51 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 }
+
+/// A target's state, as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetStatus {
+    /// Target id.
+    pub target: String,
+    /// Target URL.
+    pub url: String,
+    /// When it was last checked.
+    pub last_checked_at: Option<String>,
+    /// new | changed | unchanged | failed.
+    pub last_result: Option<String>,
+    /// When a version was last recorded.
+    pub last_change_at: Option<String>,
+    /// Failures in a row.
+    pub consecutive_failures: i64,
+    /// The last error, while failing.
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// The state of every target ever checked.
+    pub fn statuses(&self) -> Result<Vec<TargetStatus>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT t.key, t.url, t.last_checked_at,
+                        (SELECT c.status FROM check_log c WHERE c.target_id = t.id ORDER BY c.id DESC LIMIT 1),
+                        t.last_change_at, t.consecutive_failures, t.last_error
+                 FROM target t ORDER BY t.key",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(TargetStatus {
+                    target: r.get(0)?,
+                    url: r.get(1)?,
+                    last_checked_at: r.get(2)?,
+                    last_result: r.get(3)?,
+                    last_change_at: r.get(4)?,
+                    consecutive_failures: r.get(5)?,
+                    last_error: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+}

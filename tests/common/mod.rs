@@ -104,6 +104,8 @@ pub struct PageState {
     pub fresh_noise: bool,
     /// Extra headers, such as `Location` for a redirect.
     pub headers: Vec<(String, String)>,
+    /// Answer this late.
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Default for PageState {
@@ -116,6 +118,7 @@ impl Default for PageState {
             last_modified: None,
             fresh_noise: true,
             headers: Vec::new(),
+            delay: None,
         }
     }
 }
@@ -191,6 +194,9 @@ impl Respond for Page {
         for (k, v) in &s.headers {
             t = t.insert_header(k.as_str(), v.as_str());
         }
+        if let Some(d) = s.delay {
+            t = t.set_delay(d);
+        }
         t
     }
 }
@@ -242,7 +248,7 @@ impl TestEnv {
     /// Writes a watchlist with fast retries and the given `[[target]]` tables.
     pub fn write_watchlist(&self, targets: &str) {
         let text = format!(
-            "[defaults]\ntimeout = \"5s\"\nretries = 1\nretry_backoff = \"10ms\"\n\n{targets}"
+            "[defaults]\ntimeout = \"5s\"\nretries = 1\nretry_backoff = \"10ms\"\nhost_delay = \"0s\"\njitter = \"0s\"\n\n{targets}"
         );
         std::fs::write(self.watchlist_path(), text).unwrap();
     }
@@ -342,5 +348,108 @@ impl TestEnv {
             }
         }
         steps
+    }
+}
+
+/// Polls `cond` every 100 ms until it holds (true) or `secs` pass (false).
+pub async fn poll_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !cond() {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    true
+}
+
+/// Polls `cond` until it holds; panics with `what` after `secs`.
+pub async fn wait_until(secs: u64, what: &str, cond: impl FnMut() -> bool) {
+    assert!(
+        poll_until(secs, cond).await,
+        "timed out after {secs}s waiting for {what}"
+    );
+}
+
+/// A running `policywatch run`, its stderr captured to a file.
+pub struct Daemon {
+    pub child: std::process::Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Like [`wait_until`], with the daemon's log in the panic message.
+    pub async fn expect(&self, secs: u64, what: &str, cond: impl FnMut() -> bool) {
+        if !poll_until(secs, cond).await {
+            panic!(
+                "timed out after {secs}s waiting for {what}; daemon log:\n{}",
+                self.log()
+            );
+        }
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = std::process::Command::new("kill")
+            .args(["-s", sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, at most `secs`.
+    pub async fn wait_exit(&mut self, secs: u64) -> std::process::ExitStatus {
+        let mut status = None;
+        wait_until(secs, "the daemon to exit", || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        })
+        .await;
+        status.unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestEnv {
+    /// Starts `policywatch run` on this env's watchlist, with extra environment.
+    pub fn start_daemon(&self, extra_env: &[(&str, &str)]) -> Daemon {
+        let log = self
+            .dir
+            .path()
+            .join(format!("daemon-{}.log", self.counter_next()));
+        let err = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("policywatch"))
+            .arg("--watchlist")
+            .arg(self.watchlist_path())
+            .arg("run")
+            .env_remove("POLICYWATCH_DB")
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC")
+            .env("RUST_LOG", "info")
+            .envs(self.env.lock().unwrap().iter().cloned())
+            .envs(
+                extra_env
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap();
+        Daemon { child, log }
+    }
+
+    fn counter_next(&self) -> usize {
+        static N: AtomicU64 = AtomicU64::new(0);
+        N.fetch_add(1, Ordering::SeqCst) as usize
     }
 }

@@ -1,6 +1,10 @@
 -- 0001: targets, raw snapshots, extracted versions, and a log of every check.
 -- Append-only: never edit a migration that has shipped; add 0002_… instead.
 
+-- 'PWCH': marks the file as policywatch's, in the same transaction as the schema, so another
+-- process never sees our tables without our mark (and so never takes the file for foreign).
+PRAGMA application_id = 1347896136;
+
 CREATE TABLE target (
     id                   INTEGER PRIMARY KEY,
     key                  TEXT    NOT NULL UNIQUE,   -- the watchlist id

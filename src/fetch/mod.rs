@@ -6,11 +6,15 @@
 //! 408, 429 honouring `Retry-After`) with exponential backoff. It does not decode or parse:
 //! [`crate::extract`] does that. Errors say what happened in words a user can act on.
 
+mod polite;
+
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use url::Url;
+
+pub use polite::HostGate;
 
 /// How transient failures are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,12 +138,13 @@ impl FetchError {
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    gate: HostGate,
 }
 
 impl Fetcher {
     /// Builds the client: rustls with certificate verification, gzip/brotli/deflate, at most
-    /// 10 redirects.
-    pub fn new() -> Result<Self, FetchError> {
+    /// 10 redirects, and `host_delay` between requests to one host.
+    pub fn new(host_delay: Duration) -> Result<Self, FetchError> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::limited(10))
             .connect_timeout(Duration::from_secs(15))
@@ -148,7 +153,10 @@ impl Fetcher {
             .deflate(true)
             .build()
             .map_err(|e| FetchError::Other(chain(&e)))?;
-        Ok(Self { client })
+        Ok(Self {
+            client,
+            gate: HostGate::new(host_delay),
+        })
     }
 
     /// Fetches with retries of transient failures.
@@ -159,7 +167,8 @@ impl Fetcher {
     ) -> Result<Fetched, FetchError> {
         let mut attempt = 0u32;
         loop {
-            match self.fetch_once(req).await {
+            let host = req.url.host_str().unwrap_or_default();
+            match self.gate.pass(host, self.fetch_once(req)).await {
                 Err(e) if e.is_transient() && attempt < policy.retries => {
                     let wait = match e.retry_after() {
                         Some(ra) if ra > policy.max_retry_after => return Err(e),

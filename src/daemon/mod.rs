@@ -1,0 +1,313 @@
+//! Daemon: `policywatch run`, the always-on service.
+//!
+//! One loop (mini-redis style) owns the [`plan::Plan`] and waits on whichever comes first:
+//! shutdown, SIGHUP, a finished check, the next due time, or the watchdog tick. Checks run as
+//! tracked tasks within the global concurrency bound (and, inside the fetcher, one request at a
+//! time per host); the digest schedule and outbox delivery run in the same loop.
+//!
+//! The loop never sleeps longer than [`MAX_SLEEP`], and due times are wall-clock: after a
+//! suspend it wakes, sees the ticks it missed and runs each target once. On shutdown no new
+//! check starts; in-flight ones get [`SHUTDOWN_GRACE`] to finish and are then abandoned, which is
+//! safe because every check writes in one SQLite transaction.
+
+pub mod plan;
+mod systemd;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::config::{self, Target, TargetId, Watchlist};
+use crate::fetch::Fetcher;
+use crate::notify::{self, send::Mailer};
+use crate::pipeline::{CheckReport, Pipeline, Settings, Status};
+use crate::schedule::Schedule;
+use crate::store::{SharedStore, Store};
+use plan::Plan;
+
+/// Longest sleep of the loop, so wall-clock jumps (suspend, clock changes) are noticed.
+pub const MAX_SLEEP: Duration = Duration::from_secs(30);
+/// How long in-flight checks may run on after a stop is asked for.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+/// How often pending mail is retried when nothing else triggers delivery.
+const DELIVERY_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The watchlist is invalid at start.
+    #[error("{0}")]
+    Config(#[from] config::ConfigErrors),
+    /// Another daemon holds the database.
+    #[error(
+        "another `policywatch run` is using {db} (lock {lock} is held): stop it first, or use another --db"
+    )]
+    Locked {
+        /// The database.
+        db: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The database or its lock could not be opened.
+    #[error("{0}")]
+    Store(String),
+    /// Signals or the HTTP client could not be set up.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Takes the lock beside the database, so that only one daemon uses it. Other commands do not
+/// take it: SQLite's WAL and busy timeout keep them safe alongside.
+pub fn lock(db: &Path) -> Result<File, DaemonError> {
+    let lock = db.with_extension("db.lock");
+    let lock = if lock == db {
+        db.with_extension("lock")
+    } else {
+        lock
+    };
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|e| DaemonError::Store(format!("cannot open lock {}: {e}", lock.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(DaemonError::Locked {
+            db: db.to_path_buf(),
+            lock,
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(DaemonError::Store(format!(
+            "cannot lock {}: {e}",
+            lock.display()
+        ))),
+    }
+}
+
+struct Loaded {
+    wl: Watchlist,
+    targets: HashMap<TargetId, Arc<Target>>,
+    pipeline: Arc<Pipeline>,
+    mailer: Option<Mailer>,
+    digest_next: Option<DateTime<Utc>>,
+}
+
+fn load(wl: Watchlist, store: &SharedStore, fetcher: &Fetcher, now: DateTime<Utc>) -> Loaded {
+    let targets = wl
+        .targets
+        .iter()
+        .filter(|t| t.enabled)
+        .map(|t| (t.id.clone(), Arc::new(t.clone())))
+        .collect();
+    let pipeline = Arc::new(Pipeline::new(
+        store.clone(),
+        fetcher.clone(),
+        Settings::from(&wl),
+    ));
+    let mailer = Mailer::new(&wl.email)
+        .map_err(|e| tracing::error!(error = %e, "mail cannot be sent; it stays queued"))
+        .ok();
+    let digest_next = wl.digest.schedule.as_ref().and_then(|s| s.next_after(now));
+    Loaded {
+        wl,
+        targets,
+        pipeline,
+        mailer,
+        digest_next,
+    }
+}
+
+fn schedules(l: &Loaded) -> Vec<(TargetId, Schedule)> {
+    l.targets
+        .values()
+        .map(|t| (t.id.clone(), t.schedule.clone()))
+        .collect()
+}
+
+/// Runs until `shutdown` completes. `watchlist` is re-read on SIGHUP; `db` overrides its store.
+pub async fn run(
+    watchlist: &Path,
+    db: Option<&Path>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let wl = config::load(watchlist)?;
+    let db_path = db.map_or_else(|| wl.store_path.clone(), Path::to_path_buf);
+    if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DaemonError::Store(format!("{}: {e}", parent.display())))?;
+    }
+    let _lock = lock(&db_path)?;
+    let path = db_path.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|e| DaemonError::Store(e.to_string()))?
+        .map_err(|e| DaemonError::Store(e.to_string()))?;
+    let store = SharedStore::new(store);
+    let fetcher = Fetcher::new(wl.host_delay).map_err(|e| DaemonError::Setup(e.to_string()))?;
+    let mut hangup =
+        signal(SignalKind::hangup()).map_err(|e| DaemonError::Setup(format!("SIGHUP: {e}")))?;
+    let mut rand = rand::random::<f64>;
+
+    let mut now = Utc::now();
+    let mut loaded = load(wl, &store, &fetcher, now);
+    let mut plan = Plan::new(&schedules(&loaded), loaded.wl.jitter, now, &mut rand);
+    let mut checks: JoinSet<(TargetId, CheckReport)> = JoinSet::new();
+    let mut permits = Arc::new(Semaphore::new(loaded.wl.concurrency));
+    let mut mail_next = now;
+    let mut cycle = Cycle::default();
+    let watchdog = systemd::Watchdog::from_env();
+    let mut watchdog_tick = tokio::time::interval(watchdog.interval());
+    systemd::ready(loaded.targets.len());
+    tracing::info!(targets = loaded.targets.len(), db = %db_path.display(), "policywatch running");
+
+    tokio::pin!(shutdown);
+    loop {
+        now = Utc::now();
+        for id in plan.due(now, &mut rand) {
+            let Some(target) = loaded.targets.get(&id).cloned() else {
+                continue;
+            };
+            let (pipeline, permits) = (Arc::clone(&loaded.pipeline), Arc::clone(&permits));
+            checks.spawn(async move {
+                // The semaphore is never closed, so acquire only fails if it were.
+                let _permit = permits.acquire_owned().await;
+                (target.id.clone(), pipeline.check(&target).await)
+            });
+        }
+        if loaded.digest_next.is_some_and(|d| d <= now) {
+            loaded.digest_next = loaded
+                .wl
+                .digest
+                .schedule
+                .as_ref()
+                .and_then(|s| s.next_after(now));
+            match notify::queue_digest(&store, &loaded.wl, now).await {
+                Ok(Some(subject)) => tracing::info!(%subject, "digest queued"),
+                Ok(None) => tracing::info!("nothing to digest"),
+                Err(error) => tracing::error!(%error, "digest failed"),
+            }
+            mail_next = now;
+        }
+        if mail_next <= now {
+            mail_next = now + DELIVERY_INTERVAL;
+            if let Some(mailer) = &loaded.mailer {
+                match mailer.deliver(&store, now).await {
+                    Ok(d) if d.sent + d.failed + d.retry > 0 => tracing::info!(
+                        sent = d.sent,
+                        failed = d.failed,
+                        pending = d.retry,
+                        "mail delivered"
+                    ),
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "mail delivery failed"),
+                }
+            }
+        }
+        let wake = [plan.next_wake(), loaded.digest_next, Some(mail_next)]
+            .into_iter()
+            .flatten()
+            .min();
+        let sleep = wake
+            .map_or(MAX_SLEEP, |w| (w - Utc::now()).to_std().unwrap_or_default())
+            .min(MAX_SLEEP);
+
+        tokio::select! {
+            // SIGTERM / SIGINT: stop starting checks, drain the running ones below.
+            () = &mut shutdown => break,
+            // SIGHUP: a valid watchlist replaces the running one; an invalid one is logged and ignored.
+            _ = hangup.recv() => match config::load(watchlist) {
+                Ok(wl) => {
+                    if wl.store_path != db_path && db.is_none() {
+                        tracing::warn!("the store path changed in the watchlist; restart to use it");
+                    }
+                    let concurrency = wl.concurrency;
+                    loaded = load(wl, &store, &fetcher, Utc::now());
+                    plan.reload(&schedules(&loaded), loaded.wl.jitter, Utc::now(), &mut rand);
+                    permits = Arc::new(Semaphore::new(concurrency));
+                    tracing::info!(targets = loaded.targets.len(), "watchlist reloaded");
+                }
+                Err(errors) => {
+                    for e in &errors.0 {
+                        tracing::error!(error = %e, "watchlist not reloaded");
+                    }
+                }
+            },
+            // A check finished: free its slot, deliver any mail it queued, report the cycle.
+            Some(done) = checks.join_next() => {
+                match done {
+                    Ok((id, report)) => {
+                        plan.finished(&id);
+                        cycle.add(&report);
+                        if matches!(report.status, Status::Changed | Status::Failed) {
+                            mail_next = Utc::now();
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "a check task died"),
+                }
+                if checks.is_empty() {
+                    systemd::status(&cycle.summary(plan.next_wake()));
+                    cycle = Cycle::default();
+                }
+            }
+            // The due time, or MAX_SLEEP: go round and look at the clock.
+            () = tokio::time::sleep(sleep) => {}
+            // Proof of life for systemd's watchdog: only a loop that turns gets here.
+            _ = watchdog_tick.tick() => watchdog.ping(),
+        }
+    }
+
+    systemd::stopping();
+    tracing::info!(in_flight = checks.len(), "stopping");
+    if tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while checks.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!(
+            abandoned = checks.len(),
+            "checks abandoned at shutdown (nothing half-written)"
+        );
+        checks.abort_all();
+        while checks.join_next().await.is_some() {}
+    }
+    Ok(())
+}
+
+/// Counts of the checks since the last status line.
+#[derive(Debug, Default)]
+struct Cycle {
+    checked: usize,
+    changed: usize,
+    failed: usize,
+}
+
+impl Cycle {
+    fn add(&mut self, r: &CheckReport) {
+        self.checked += 1;
+        match r.status {
+            Status::Changed => self.changed += 1,
+            Status::Failed => self.failed += 1,
+            Status::New | Status::Unchanged => {}
+        }
+    }
+
+    fn summary(&self, next: Option<DateTime<Utc>>) -> String {
+        let next = next.map_or_else(
+            || "none".into(),
+            |n| n.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        );
+        format!(
+            "last cycle: {} checked, {} changed, {} failed; next check {next}",
+            self.checked, self.changed, self.failed
+        )
+    }
+}
