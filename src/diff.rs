@@ -13,6 +13,8 @@ use serde::Serialize;
 use similar::{Algorithm, ChangeTag, TextDiff};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::extract::feed::FeedItem;
+
 /// The separator unit standing for a paragraph break.
 const PARAGRAPH: &str = "\n";
 
@@ -144,6 +146,36 @@ pub fn diff(old: &str, new: &str) -> Change {
     change
 }
 
+/// What changed between two versions of a feed, item by item.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ItemDiff<'a> {
+    /// Items only in the new version.
+    pub new: Vec<&'a FeedItem>,
+    /// Items in both whose title, link or text changed: (old, new).
+    pub changed: Vec<(&'a FeedItem, &'a FeedItem)>,
+    /// Items only in the old version (feeds roll: not a change of terms).
+    pub dropped: Vec<&'a FeedItem>,
+}
+
+/// Compares two feed versions by item id (both sorted by id, as extraction leaves them).
+pub fn items<'a>(old: &'a [FeedItem], new: &'a [FeedItem]) -> ItemDiff<'a> {
+    let mut d = ItemDiff::default();
+    for n in new {
+        match old.iter().find(|o| o.id == n.id) {
+            None => d.new.push(n),
+            Some(o) if o.title != n.title || o.link != n.link || o.text != n.text => {
+                d.changed.push((o, n))
+            }
+            Some(_) => {}
+        }
+    }
+    d.dropped = old
+        .iter()
+        .filter(|o| !new.iter().any(|n| n.id == o.id))
+        .collect();
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +238,29 @@ mod tests {
     fn equal_texts_have_no_hunks() {
         let c = diff(OLD, OLD);
         assert_eq!(c, Change::default());
+    }
+
+    #[test]
+    fn feed_items_are_new_changed_or_dropped_by_id() {
+        let item = |id: &str, text: &str| FeedItem {
+            id: id.into(),
+            title: format!("T {id}"),
+            link: String::new(),
+            date: "2025-01-01".into(),
+            text: text.into(),
+        };
+        let old = vec![item("a", "x"), item("b", "y"), item("c", "z")];
+        let mut dated = item("a", "x");
+        dated.date = "2025-02-02".into();
+        let new = vec![dated, item("b", "y2"), item("d", "w")];
+        let d = items(&old, &new);
+        assert_eq!(
+            d.new.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            vec!["d"]
+        );
+        assert_eq!(d.changed.len(), 1);
+        assert_eq!(d.changed[0].1.text, "y2");
+        assert_eq!(d.dropped[0].id, "c");
     }
 
     #[test]

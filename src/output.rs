@@ -38,6 +38,9 @@ pub struct JsonReport<'a> {
     pub removed: usize,
     /// Why it failed, or null.
     pub error: Option<&'a str>,
+    /// Feeds: the number of new items (absent for pages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_items: Option<usize>,
 }
 
 impl<'a> From<&'a CheckReport> for JsonReport<'a> {
@@ -55,6 +58,7 @@ impl<'a> From<&'a CheckReport> for JsonReport<'a> {
             added,
             removed,
             error: r.error.as_deref(),
+            new_items: r.new_items,
         }
     }
 }

@@ -87,6 +87,21 @@ pub struct Verdict {
     pub matches: Vec<Match>,
 }
 
+impl Verdict {
+    /// Folds another verdict (of another feed item) into this one.
+    pub fn merge(&mut self, other: Verdict) {
+        self.ai_relevant |= other.ai_relevant;
+        self.severity = self.severity.max(other.severity);
+        self.announcement |= other.announcement;
+        for t in other.matched_terms {
+            if !self.matched_terms.contains(&t) {
+                self.matched_terms.push(t);
+            }
+        }
+        self.matches.extend(other.matches);
+    }
+}
+
 /// Pairing all removed with all added sentences costs their product; past this many pairs a
 /// wholesale rewrite is judged sentence by sentence instead.
 const MAX_PAIRINGS: usize = 40_000;

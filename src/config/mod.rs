@@ -348,27 +348,49 @@ impl Validator<'_> {
             .map(|k| (k.get_ref().as_str(), k.span().start))
         {
             None | Some(("page", _)) => Kind::Page,
-            Some(("feed", at)) => {
-                self.err(
-                    at,
-                    &format!("{name}.kind"),
-                    "feed targets are not supported yet: use \"page\"",
-                );
-                Kind::Page
-            }
+            Some(("feed", _)) => Kind::Feed,
             Some((other, at)) => {
                 let msg = format!("unknown kind {other:?}, expected \"page\" or \"feed\"");
                 self.err(at, &format!("{name}.kind"), msg);
                 Kind::Page
             }
         };
-        let select = self.selectors(&format!("{name}.select"), Some(raw.select.get_ref()));
-        if raw.select.get_ref().is_empty() {
-            self.err(
-                raw.select.span().start,
-                &format!("{name}.select"),
+        let select_key = format!("{name}.select");
+        let select = self.selectors(
+            &select_key,
+            raw.select.as_ref().map(|s| s.get_ref().as_slice()),
+        );
+        let already = self
+            .errors
+            .iter()
+            .any(|e| e.key.as_deref() == Some(select_key.as_str()));
+        match (&raw.select, kind) {
+            (Some(s), Kind::Page) if s.get_ref().is_empty() => self.err(
+                s.span().start,
+                &select_key,
                 "must list at least one CSS selector",
-            );
+            ),
+            (None, Kind::Page) if !already => self.err(
+                raw.id.span().start,
+                &select_key,
+                "missing: give the CSS selectors of the text to keep",
+            ),
+            (Some(s), Kind::Feed) => {
+                self.err(s.span().start, &select_key, "feeds take no selectors")
+            }
+            _ => {}
+        }
+        for (key, set) in [
+            ("follow_links", raw.follow_links.as_ref().map(Spanned::span)),
+            ("max_items", raw.max_items.as_ref().map(Spanned::span)),
+        ] {
+            if let (Some(span), Kind::Page) = (set, kind) {
+                self.err(
+                    span.start,
+                    &format!("{name}.{key}"),
+                    "only feed targets take this",
+                );
+            }
         }
         let remove = self.selectors(&format!("{name}.remove"), Some(&raw.remove));
         let schedule = match raw.schedule.as_ref() {
@@ -409,6 +431,10 @@ impl Validator<'_> {
             max_body,
             user_agent,
             enabled: raw.enabled.unwrap_or(true),
+            follow_links: raw.follow_links.is_some_and(|f| *f.get_ref()),
+            max_items: raw
+                .max_items
+                .map_or(500, |m| (*m.get_ref()).max(1) as usize),
         })
     }
 }

@@ -49,6 +49,8 @@ impl std::fmt::Display for TargetId {
 pub enum Kind {
     /// An HTML page whose selected text is versioned.
     Page,
+    /// An RSS, Atom or JSON feed whose items are versioned.
+    Feed,
 }
 
 /// A checked target.
@@ -74,6 +76,10 @@ pub struct Target {
     pub user_agent: String,
     /// Disabled targets are kept in the file but never checked.
     pub enabled: bool,
+    /// Feeds: fetch the linked article of an AI-relevant item and quote its matches.
+    pub follow_links: bool,
+    /// Feeds: the newest items kept.
+    pub max_items: usize,
 }
 
 /// A checked watchlist.

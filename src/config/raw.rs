@@ -39,7 +39,7 @@ pub struct RawTarget {
     pub name: Option<String>,
     pub url: Spanned<String>,
     pub kind: Option<Spanned<String>>,
-    pub select: Spanned<Vec<Spanned<String>>>,
+    pub select: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub remove: Vec<Spanned<String>>,
     pub schedule: Option<Spanned<String>>,
@@ -49,6 +49,10 @@ pub struct RawTarget {
     pub user_agent: Option<Spanned<String>>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Feeds: fetch the article of an AI-relevant item and quote it.
+    pub follow_links: Option<Spanned<bool>>,
+    /// Feeds: keep at most this many (newest) items.
+    pub max_items: Option<Spanned<u64>>,
 }
 
 /// One `[[rule]]`: a user rule, or an override of a built-in one by id.

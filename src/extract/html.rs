@@ -103,6 +103,15 @@ pub(super) fn select_text(doc: &Html, rules: &Rules) -> Result<String, ExtractEr
     Ok(w.lines.join("\n"))
 }
 
+/// The structured text of an HTML fragment (a feed item's summary or content).
+pub(super) fn fragment_text(fragment: &str) -> String {
+    let doc = Html::parse_fragment(fragment);
+    let mut w = Writer::default();
+    write_node(*doc.root_element(), &HashSet::new(), &mut w);
+    w.break_line();
+    w.lines.join("\n")
+}
+
 /// Walks down to each selected element, in document order, without entering one twice.
 fn find_selected(
     node: NodeRef<'_, Node>,

@@ -9,6 +9,7 @@
 //! scraper's `Html` is not `Send`: it is created and dropped inside [`extract`], so callers can
 //! run this on a blocking thread and never hold a DOM across an `.await`.
 
+pub mod feed;
 mod html;
 mod normalize;
 
@@ -69,6 +70,9 @@ pub enum ExtractError {
     /// The page is a login or sign-up wall.
     #[error("got a login wall instead of the document (the site asked to sign in)")]
     LoginWall,
+    /// A feed that cannot be read, or has no items.
+    #[error("not a readable feed: {0}")]
+    Feed(String),
     /// The text is empty or implausibly short.
     #[error(
         "the extracted text is {chars} characters, below the minimum of {min}: empty or blocked page"
@@ -141,6 +145,30 @@ pub fn extract(page: &str, rules: &Rules) -> Result<String, ExtractError> {
         });
     }
     Ok(text)
+}
+
+/// The text of an article page linked from a feed: `article`, else `main`, else `body`.
+pub fn article_text(page: &str) -> Result<String, ExtractError> {
+    let doc = scraper::Html::parse_document(page);
+    if html::is_login_wall(&doc) {
+        return Err(ExtractError::LoginWall);
+    }
+    for sel in ["article", "main", "body"] {
+        let rules = Rules {
+            select: vec![CssSelector::parse(sel).map_err(ExtractError::SelectorMissed)?],
+            remove: ["nav", "header", "footer", "aside"]
+                .iter()
+                .filter_map(|s| CssSelector::parse(s).ok())
+                .collect(),
+            min_chars: 1,
+        };
+        if let Ok(text) = html::select_text(&doc, &rules)
+            && !text.is_empty()
+        {
+            return Ok(text);
+        }
+    }
+    Err(ExtractError::TooShort { chars: 0, min: 1 })
 }
 
 #[cfg(test)]

@@ -12,9 +12,10 @@ use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
 
 use crate::classify::Verdict;
-use crate::config::{Alerts, Email, Target, Watchlist};
+use crate::config::{Alerts, Email, Kind, Target, Watchlist};
+use crate::diff::Change;
 use crate::store::{NewMail, SharedStore};
-pub use render::{AlertInput, Rendered};
+pub use render::{AlertInput, ItemAlert, Rendered};
 
 /// Outbox rows for one message to each recipient. `key` names what the mail is about (such as
 /// `alert:linkedin-privacy-policy:v12`); the Message-ID is derived from it, so a resend after a
@@ -56,15 +57,49 @@ pub fn wants_alert(verdict: &Verdict, alerts: &Alerts) -> bool {
         || (verdict.announcement && alerts.announcements)
 }
 
-/// The alert rows for a new version of `target` (see [`wants_alert`]).
-pub fn alert_mails(event: &render::AlertInput<'_>, email: &Email) -> Vec<NewMail> {
-    let message = render::alert(&AlertInput {
-        max_body: email.max_body,
-        ..*event
-    });
+/// A recorded change that deserves an immediate mail.
+pub struct ChangeEvent<'a> {
+    /// The target.
+    pub target: &'a Target,
+    /// The previous version: id and time.
+    pub old: (i64, &'a str),
+    /// The new version: id and time.
+    pub new: (i64, &'a str),
+    /// Pages: the sentence diff.
+    pub change: Option<&'a Change>,
+    /// The verdict of the whole change.
+    pub verdict: &'a Verdict,
+    /// Feeds: the AI-relevant items.
+    pub items: Vec<render::ItemAlert<'a>>,
+}
+
+/// The alert rows for a change (see [`wants_alert`]): for a page its sentence diff, for a feed
+/// its AI-relevant items.
+pub fn change_mails(event: &ChangeEvent<'_>, email: &Email) -> Vec<NewMail> {
+    let t = event.target;
+    let message = match (t.kind, event.change) {
+        (Kind::Feed, _) if !event.items.is_empty() => render::feed_alert(
+            t.id.as_str(),
+            &t.name,
+            t.url.as_str(),
+            event.new.0,
+            &event.items,
+        ),
+        (_, Some(change)) => render::alert(&AlertInput {
+            target: t.id.as_str(),
+            name: &t.name,
+            url: t.url.as_str(),
+            old: event.old,
+            new: event.new,
+            change,
+            verdict: event.verdict,
+            max_body: email.max_body,
+        }),
+        _ => return Vec::new(),
+    };
     mails(
         "alert",
-        &format!("alert:{}:v{}", event.target, event.new.0),
+        &format!("alert:{}:v{}", t.id, event.new.0),
         &message,
         &email.to,
     )

@@ -175,6 +175,111 @@ pub fn alert(a: &AlertInput<'_>) -> Rendered {
     }
 }
 
+/// A new or changed feed item worth an alert.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemAlert<'a> {
+    /// New (else changed).
+    pub new: bool,
+    /// Title.
+    pub title: &'a str,
+    /// Date, as the feed gave it.
+    pub date: &'a str,
+    /// Link.
+    pub link: &'a str,
+    /// Its verdict.
+    pub verdict: &'a Verdict,
+    /// Sentences quoted from the linked article (`follow_links`).
+    pub quotes: &'a [String],
+    /// Why the article could not be quoted.
+    pub quote_error: Option<&'a str>,
+}
+
+/// The immediate mail for AI-relevant new or changed items of a feed.
+pub fn feed_alert(
+    target: &str,
+    name: &str,
+    url: &str,
+    new_version: i64,
+    items: &[ItemAlert<'_>],
+) -> Rendered {
+    let severity = items
+        .iter()
+        .map(|i| i.verdict.severity)
+        .max()
+        .unwrap_or_default();
+    let subject = clean_subject(&match items {
+        [one] => format!(
+            "[{}] {name}: {} item on AI-training terms: {}",
+            severity.as_str(),
+            if one.new { "new" } else { "changed" },
+            one.title
+        ),
+        many => format!(
+            "[{}] {name}: {} items on AI-training terms",
+            severity.as_str(),
+            many.len()
+        ),
+    });
+    let mut text = format!(
+        "{name} ({url}) has items that touch AI-training terms (version {new_version}; full text: policywatch show {target} {new_version}).\n"
+    );
+    let mut html = format!(
+        "<h2>{}</h2><p>Feed: <a href=\"{}\">{}</a></p>",
+        esc(&subject),
+        attr(url),
+        esc(url)
+    );
+    for i in items {
+        let kind = if i.new { "New" } else { "Changed" };
+        let _ = write!(
+            text,
+            "\n{kind} item: {}\nDate: {}\nLink: {}\nWhy:\n",
+            i.title, i.date, i.link
+        );
+        let _ = write!(
+            html,
+            "<h3>{kind} item: {}</h3><p>{}<br>",
+            esc(i.title),
+            esc(i.date)
+        );
+        if i.link.starts_with("http://") || i.link.starts_with("https://") {
+            let _ = write!(html, "<a href=\"{}\">{}</a>", attr(i.link), esc(i.link));
+        } else {
+            html.push_str(&esc(i.link));
+        }
+        html.push_str("</p><ul>");
+        for m in i.verdict.matches.iter().take(MAX_REASONS) {
+            let _ = writeln!(text, "  - [{}] \"{}\": {}", m.rule, m.term, m.sentence);
+            let _ = write!(
+                html,
+                "<li><b>{}</b> “{}”: {}</li>",
+                esc(&m.rule),
+                esc(&m.term),
+                esc(&m.sentence)
+            );
+        }
+        html.push_str("</ul>");
+        if !i.quotes.is_empty() {
+            text.push_str("From the article:\n");
+            html.push_str("<p>From the article:</p><ul>");
+            for q in i.quotes {
+                let _ = writeln!(text, "  > {q}");
+                let _ = write!(html, "<li><blockquote>{}</blockquote></li>", esc(q));
+            }
+            html.push_str("</ul>");
+        }
+        if let Some(e) = i.quote_error {
+            let _ = writeln!(text, "(the article could not be read: {e})");
+            let _ = write!(html, "<p>(the article could not be read: {})</p>", esc(e));
+        }
+    }
+    Rendered {
+        html: page(&subject, &html),
+        subject,
+        text,
+    }
+}
+
 /// The text up to `max` characters, cut at a line end.
 fn cap(s: &str, max: usize) -> (&str, bool) {
     if s.chars().count() <= max {

@@ -97,6 +97,7 @@ fn meta(id: i64, ai: bool, severity: &str) -> VersionMeta {
         ai_relevant: ai,
         severity: severity.into(),
         matched_terms: vec![],
+        new_items: vec![],
     }
 }
 

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
 
 pub use outbox::{DigestMaterial, Mail, NewMail};
-pub use read::{TargetStatus, Version, VersionMeta};
+pub use read::{ItemNote, TargetStatus, Version, VersionMeta};
 
 /// 'PWCH': marks a database file as policywatch's.
 const APPLICATION_ID: i32 = 0x5057_4348;
@@ -30,6 +30,7 @@ const APPLICATION_ID: i32 = 0x5057_4348;
 static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0001_init.sql")),
     M::up(include_str!("migrations/0002_outbox.sql")),
+    M::up(include_str!("migrations/0003_feed_items.sql")),
 ];
 
 /// Why the store failed.
@@ -167,6 +168,8 @@ pub struct NewVersion<'a> {
     pub severity: &'a str,
     /// Matched terms.
     pub matched_terms: &'a [String],
+    /// Feeds: the items new in this version.
+    pub new_items: &'a [ItemNote],
 }
 
 /// What [`Store::record`] wrote.
@@ -360,10 +363,11 @@ impl Store {
         let recorded = match obs.version {
             Some(v) if latest.as_ref().map(|(_, h)| h.as_str()) != Some(v.hash) => {
                 let terms = serde_json::to_string(v.matched_terms).unwrap_or_else(|_| "[]".into());
+                let new_items = serde_json::to_string(v.new_items).unwrap_or_else(|_| "[]".into());
                 tx.execute(
                     "INSERT INTO version (target_id, snapshot_id, recorded_at, hash, size, text, added, removed,
-                                          ai_relevant, severity, matched_terms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                          ai_relevant, severity, matched_terms, new_items)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                     params![
                         target_id,
                         snapshot_id,
@@ -375,7 +379,8 @@ impl Store {
                         v.removed as i64,
                         v.ai_relevant,
                         v.severity,
-                        terms
+                        terms,
+                        new_items
                     ],
                 )
                 .map_err(sqlite)?;

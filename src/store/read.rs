@@ -36,9 +36,27 @@ pub struct VersionMeta {
     pub severity: String,
     /// Terms that matched.
     pub matched_terms: Vec<String>,
+    /// Feeds: the items new in this version.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub new_items: Vec<ItemNote>,
 }
 
-pub(super) const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms";
+/// A feed item new in a version, as the digest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ItemNote {
+    /// Title.
+    pub title: String,
+    /// Link.
+    pub link: String,
+    /// Date, as the feed gave it.
+    pub date: String,
+    /// Whether it touches AI-training terms.
+    pub ai_relevant: bool,
+    /// Its severity.
+    pub severity: String,
+}
+
+pub(super) const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms, v.new_items";
 
 fn meta(r: &Row<'_>) -> rusqlite::Result<VersionMeta> {
     meta_at(r, 0)
@@ -57,6 +75,7 @@ pub(super) fn meta_at(r: &Row<'_>, at: usize) -> rusqlite::Result<VersionMeta> {
         ai_relevant: r.get(at + 6)?,
         severity: r.get(at + 7)?,
         matched_terms: serde_json::from_str(&terms).unwrap_or_default(),
+        new_items: serde_json::from_str(&r.get::<_, String>(at + 9)?).unwrap_or_default(),
     })
 }
 
@@ -71,7 +90,7 @@ impl Store {
             .query_row(&sql, params![target, id], |r| {
                 Ok(Version {
                     meta: meta(r)?,
-                    text: r.get(9)?,
+                    text: r.get(10)?,
                 })
             })
             .optional()
@@ -88,7 +107,7 @@ impl Store {
             .query_row(&sql, params![target, id], |r| {
                 Ok(Version {
                     meta: meta(r)?,
-                    text: r.get(9)?,
+                    text: r.get(10)?,
                 })
             })
             .optional()

@@ -24,6 +24,7 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
             ai_relevant: false,
             severity: "none",
             matched_terms: terms,
+            new_items: &[],
         }),
         alert: None,
         recovery: None,

@@ -5,8 +5,13 @@
 //! written as a version, never replaces the last good one and never stops other targets.
 //! [`Pipeline::check_all`] runs many within the concurrency bound, reporting in watchlist order.
 //!
+//! [`analyse`] holds the pure stages; [`follow`] fetches feed items' articles.
+//!
 //! Blocking work (HTML parsing, SQLite) runs on tokio's blocking pool: the parsed DOM lives and
 //! dies inside one blocking call, so no page outlives its check.
+
+mod analyse;
+mod follow;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,16 +19,15 @@ use std::time::Instant;
 use chrono::Utc;
 use futures_util::StreamExt;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use crate::classify::{RuleSet, Verdict, classify};
-use crate::config::{Alerts, Email, Target, TargetId, Watchlist};
-use crate::diff::{self, Change};
-use crate::extract;
-use crate::fetch::{FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
+use crate::classify::{RuleSet, Verdict};
+use crate::config::{Alerts, Email, Kind, Target, TargetId, Watchlist};
+use crate::diff::Change;
+use crate::fetch::{FetchRequest, Fetched, Fetcher, RetryPolicy};
 use crate::notify;
-use crate::store::{Failure, NewVersion, Observation, Recorded, SharedStore, Snapshot, Version};
+use crate::store::{Failure, NewVersion, Observation, Recorded, SharedStore, Snapshot};
+pub use analyse::{Analysis, ItemVerdict, analyse};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,6 +66,8 @@ pub struct CheckReport {
     pub error: Option<String>,
     /// Failures in a row, after this check.
     pub consecutive_failures: u32,
+    /// Feeds: the number of new items.
+    pub new_items: Option<usize>,
 }
 
 /// The stages, wired.
@@ -95,47 +101,27 @@ impl From<&Watchlist> for Settings {
     }
 }
 
-/// What the pure stages (extract, diff, classify) made of a fetched page.
-struct Analysis {
-    text: String,
-    text_hash: String,
-    raw_hash: String,
-    /// Whether the text differs from the previous version (or there is none).
-    changed: bool,
-    change: Option<Change>,
-    verdict: Verdict,
-}
-
-/// Runs the CPU-bound stages on one page; the parsed DOM lives only inside this call.
-fn analyse(
-    page: &Page,
-    extract_rules: &extract::Rules,
-    rules: &RuleSet,
-    previous: Option<&Version>,
-) -> Result<Analysis, String> {
-    let decoded = extract::decode(&page.body, page.content_type.as_deref());
-    let text = extract::extract(&decoded, extract_rules).map_err(|e| e.to_string())?;
-    let text_hash = sha256(text.as_bytes());
-    let changed = previous.is_none_or(|p| p.meta.hash != text_hash);
-    let change = previous
-        .filter(|_| changed)
-        .map(|p| diff::diff(&p.text, &text));
-    let verdict = change
-        .as_ref()
-        .map(|c| classify(c, rules))
-        .unwrap_or_default();
-    Ok(Analysis {
-        raw_hash: sha256(&page.body),
-        text,
-        text_hash,
-        changed,
-        change,
-        verdict,
-    })
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
+/// The AI-relevant items of a feed change, with what their articles said.
+fn item_alerts<'a>(
+    items: &'a [ItemVerdict],
+    quotes: &'a [follow::ArticleQuotes],
+) -> Vec<notify::ItemAlert<'a>> {
+    items
+        .iter()
+        .filter(|i| i.verdict.ai_relevant)
+        .map(|i| {
+            let q = quotes.iter().find(|q| q.link == i.item.link);
+            notify::ItemAlert {
+                new: i.new,
+                title: &i.item.title,
+                date: &i.item.date,
+                link: &i.item.link,
+                verdict: &i.verdict,
+                quotes: q.map_or(&[][..], |q| &q.quotes),
+                quote_error: q.and_then(|q| q.error.as_deref()),
+            }
+        })
+        .collect()
 }
 
 impl Pipeline {
@@ -172,6 +158,7 @@ impl Pipeline {
                 verdict: Verdict::default(),
                 error: None,
                 consecutive_failures: 0,
+                new_items: None,
             };
             match self.run(target, started, &mut report).await {
                 Ok(()) => {
@@ -254,11 +241,9 @@ impl Pipeline {
         let previous = state.last_version;
         let (page, previous, analysis) = match page {
             Some(page) => {
-                let extract_rules = target.rules.clone();
-                let settings = Arc::clone(&self.settings);
+                let (target, settings) = (target.clone(), Arc::clone(&self.settings));
                 let (page, previous, analysis) = tokio::task::spawn_blocking(move || {
-                    let analysis =
-                        analyse(&page, &extract_rules, &settings.rules, previous.as_ref());
+                    let analysis = analyse(&page, &target, &settings.rules, previous.as_ref());
                     (page, previous, analysis)
                 })
                 .await
@@ -267,81 +252,69 @@ impl Pipeline {
             }
             None => (None, previous, None),
         };
-        let changed = analysis.as_ref().is_some_and(|a| a.changed);
-        let (text, text_hash, raw_hash, change, verdict) = match analysis {
-            Some(a) => (
-                Some(a.text),
-                Some(a.text_hash),
-                Some(a.raw_hash),
-                a.change,
-                a.verdict,
-            ),
-            None => (None, None, None, None, Verdict::default()),
+        let wants_alert = analysis
+            .as_ref()
+            .is_some_and(|a| a.changed && notify::wants_alert(&a.verdict, &self.settings.alerts));
+        let quotes = match &analysis {
+            Some(a) if wants_alert && target.follow_links => {
+                follow::quotes(self, target, &a.items).await
+            }
+            _ => Vec::new(),
         };
-        let terms = verdict.matched_terms.clone();
 
         let at = Utc::now();
         let duration = started.elapsed();
-        let (t_id, t_url) = (target.id.to_string(), target.url.to_string());
-        let (added, removed) = change.as_ref().map_or((0, 0), |c| (c.added, c.removed));
-        let severity = verdict.severity.as_str();
-        let ai_relevant = verdict.ai_relevant;
         let settings = Arc::clone(&self.settings);
-        let alert_change = change
-            .clone()
-            .filter(|_| notify::wants_alert(&verdict, &settings.alerts));
-        let alert_verdict = verdict.clone();
-        let previous_meta = previous
-            .as_ref()
-            .map(|v| (v.meta.id, v.meta.recorded_at.clone()));
         let recovery =
             (state.consecutive_failures >= settings.alerts.on_failure_after).then(|| {
                 let mails = notify::recovery_mails(target, &at.to_rfc3339(), &settings.email);
                 (settings.alerts.on_failure_after, mails)
             });
-        let (name, recorded_at) = (target.name.clone(), crate::store::timestamp(at));
-        let recorded = self
+        let target_owned = target.clone();
+        let previous_meta = previous
+            .as_ref()
+            .map(|v| (v.meta.id, v.meta.recorded_at.clone()));
+        let (recorded, analysis) = self
             .store
             .call(move |s| {
-                let alert = |version_id: i64| match (&alert_change, &previous_meta) {
-                    (Some(change), Some((old_id, old_at))) => notify::alert_mails(
-                        &notify::AlertInput {
-                            target: &t_id,
-                            name: &name,
-                            url: &t_url,
+                let target = &target_owned;
+                let (t_id, t_url) = (target.id.to_string(), target.url.to_string());
+                let recorded_at = crate::store::timestamp(at);
+                let alert = |version_id: i64| match (&analysis, &previous_meta) {
+                    (Some(a), Some((old_id, old_at))) if wants_alert => notify::change_mails(
+                        &notify::ChangeEvent {
+                            target,
                             old: (*old_id, old_at),
                             new: (version_id, &recorded_at),
-                            change,
-                            verdict: &alert_verdict,
-                            max_body: 0,
+                            change: a.change.as_ref(),
+                            verdict: &a.verdict,
+                            items: item_alerts(&a.items, &quotes),
                         },
                         &settings.email,
                     ),
                     _ => Vec::new(),
                 };
-                let snapshot = page
+                let notes = analysis
                     .as_ref()
-                    .zip(raw_hash.as_deref())
-                    .map(|(p, hash)| Snapshot {
-                        url: p.final_url.as_str(),
-                        content_type: p.content_type.as_deref(),
-                        body: &p.body,
-                        hash,
-                    });
-                let version = text
-                    .as_deref()
-                    .zip(text_hash.as_deref())
-                    .filter(|_| changed)
-                    .map(|(text, hash)| NewVersion {
-                        text,
-                        hash,
-                        added,
-                        removed,
-                        ai_relevant,
-                        severity,
-                        matched_terms: &terms,
-                    });
-                s.record(&Observation {
+                    .map(Analysis::item_notes)
+                    .unwrap_or_default();
+                let version = analysis.as_ref().filter(|a| a.changed).map(|a| NewVersion {
+                    text: &a.text,
+                    hash: &a.text_hash,
+                    added: a.change.as_ref().map_or(0, |c| c.added),
+                    removed: a.change.as_ref().map_or(0, |c| c.removed),
+                    ai_relevant: a.verdict.ai_relevant,
+                    severity: a.verdict.severity.as_str(),
+                    matched_terms: &a.verdict.matched_terms,
+                    new_items: &notes,
+                });
+                let snapshot = page.as_ref().zip(analysis.as_ref()).map(|(p, a)| Snapshot {
+                    url: p.final_url.as_str(),
+                    content_type: p.content_type.as_deref(),
+                    body: &p.body,
+                    hash: &a.raw_hash,
+                });
+                let recorded = s.record(&Observation {
                     target: &t_id,
                     url: &t_url,
                     at,
@@ -352,7 +325,8 @@ impl Pipeline {
                     version,
                     alert: Some(&alert),
                     recovery,
-                })
+                })?;
+                Ok((recorded, analysis))
             })
             .await?;
 
@@ -365,12 +339,18 @@ impl Pipeline {
                     Status::New
                 };
                 report.version = Some(id);
-                report.change = change;
-                report.verdict = verdict;
+                if let Some(a) = analysis {
+                    report.change = a.change;
+                    report.verdict = a.verdict;
+                    report.new_items = a.new_items;
+                }
             }
             Recorded::Unchanged(id) => {
                 report.status = Status::Unchanged;
                 report.version = id;
+                report.new_items = analysis
+                    .and_then(|a| a.new_items)
+                    .or((target.kind == Kind::Feed).then_some(0));
             }
         }
         Ok(())

@@ -1,0 +1,137 @@
+//! The CPU-bound stages of one check, chained: extract -> diff -> classify. Pure: bytes and
+//! the previous version in, text, change and verdict out. The parsed DOM lives only inside
+//! [`analyse`], which the pipeline runs on a blocking thread.
+
+use sha2::{Digest, Sha256};
+
+use crate::classify::{RuleSet, Verdict, classify};
+use crate::config::{Kind, Target};
+use crate::diff::{self, Change};
+use crate::extract::{self, feed::FeedItem};
+use crate::fetch::Page;
+use crate::store::{ItemNote, Version};
+
+/// A feed item that was new or changed, with its own verdict.
+#[derive(Debug, Clone)]
+pub struct ItemVerdict {
+    /// The item as it is now.
+    pub item: FeedItem,
+    /// New, or changed since the previous version.
+    pub new: bool,
+    /// What the classifier says of it.
+    pub verdict: Verdict,
+}
+
+/// What the pure stages made of a fetched page or feed.
+pub struct Analysis {
+    /// The extracted text (for a feed, its canonical item text).
+    pub text: String,
+    /// sha256 of the text.
+    pub text_hash: String,
+    /// sha256 of the raw body.
+    pub raw_hash: String,
+    /// Whether the text differs from the previous version (or there is none).
+    pub changed: bool,
+    /// The sentence diff against the previous version.
+    pub change: Option<Change>,
+    /// The verdict: of the sentence diff for a page, of the new and changed items for a feed.
+    pub verdict: Verdict,
+    /// Feeds: every new or changed item, with its verdict.
+    pub items: Vec<ItemVerdict>,
+    /// Feeds: the number of new items.
+    pub new_items: Option<usize>,
+}
+
+impl Analysis {
+    /// The new items, as the store keeps them for the digest.
+    pub fn item_notes(&self) -> Vec<ItemNote> {
+        self.items
+            .iter()
+            .filter(|i| i.new)
+            .map(|i| ItemNote {
+                title: i.item.title.clone(),
+                link: i.item.link.clone(),
+                date: i.item.date.clone(),
+                ai_relevant: i.verdict.ai_relevant,
+                severity: i.verdict.severity.as_str().to_string(),
+            })
+            .collect()
+    }
+}
+
+pub(super) fn sha256(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// Extracts, diffs and classifies one fetched body.
+pub fn analyse(
+    page: &Page,
+    target: &Target,
+    rules: &RuleSet,
+    previous: Option<&Version>,
+) -> Result<Analysis, String> {
+    let (text, feed) = match target.kind {
+        Kind::Page => {
+            let decoded = extract::decode(&page.body, page.content_type.as_deref());
+            (
+                extract::extract(&decoded, &target.rules).map_err(|e| e.to_string())?,
+                None,
+            )
+        }
+        Kind::Feed => {
+            let items = extract::feed::parse_feed(&page.body, &page.final_url, target.max_items)
+                .map_err(|e| e.to_string())?;
+            (extract::feed::feed_text(&items), Some(items))
+        }
+    };
+    let text_hash = sha256(text.as_bytes());
+    let changed = previous.is_none_or(|p| p.meta.hash != text_hash);
+    let change = previous
+        .filter(|_| changed)
+        .map(|p| diff::diff(&p.text, &text));
+    let (verdict, items, new_items) = match (&feed, previous) {
+        // A feed's first version is a baseline: none of its old items is news.
+        (Some(_), None) => (Verdict::default(), Vec::new(), Some(0)),
+        (Some(now), Some(prev)) => {
+            let before = extract::feed::parse_feed_text(&prev.text);
+            let d = diff::items(&before, now);
+            let mut items: Vec<ItemVerdict> = d
+                .new
+                .iter()
+                .map(|n| ItemVerdict {
+                    item: (*n).clone(),
+                    new: true,
+                    verdict: classify(&diff::diff("", &n.full_text()), rules),
+                })
+                .collect();
+            items.extend(d.changed.iter().map(|(o, n)| ItemVerdict {
+                item: (*n).clone(),
+                new: false,
+                verdict: classify(&diff::diff(&o.full_text(), &n.full_text()), rules),
+            }));
+            let mut verdict = Verdict::default();
+            for i in &items {
+                verdict.merge(i.verdict.clone());
+            }
+            (verdict, items, Some(d.new.len()))
+        }
+        (None, _) => (
+            change
+                .as_ref()
+                .map(|c| classify(c, rules))
+                .unwrap_or_default(),
+            Vec::new(),
+            None,
+        ),
+    };
+    Ok(Analysis {
+        raw_hash: sha256(&page.body),
+        text,
+        text_hash,
+        changed,
+        change,
+        verdict,
+        items,
+        new_items,
+    })
+}
