@@ -10,4 +10,5 @@ mod check_now;
 mod classification;
 mod daemon;
 mod email;
+mod feeds;
 mod watchlist;

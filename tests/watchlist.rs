@@ -111,5 +111,5 @@ async fn validate_accepts_a_good_watchlist_and_the_shipped_one() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("10 targets"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("13 targets"));
 }

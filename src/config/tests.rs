@@ -26,6 +26,9 @@ fn the_shipped_watchlist_is_valid_and_complete() {
         "linkedin-us-state-privacy",
         "linkedin-help-genai-data",
         "linkedin-help-genai-setting",
+        "linkedin-pressroom",
+        "linkedin-blog",
+        "linkedin-engineering-blog",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }

@@ -405,6 +405,40 @@ pub fn digest(m: &DigestMaterial, name_of: &dyn Fn(&str) -> String, now: &str) -
             format!("<b>{}</b>{} — version {}, {} added, {} removed, {} — <a href=\"{}\">{}</a>", esc(&mark), esc(&name_of(key)), v.id, v.added, v.removed, esc(&v.recorded_at), attr(url), esc(url)),
         )
     }));
+    let items: Vec<_> = m
+        .changes
+        .iter()
+        .flat_map(|(key, _, v)| v.new_items.iter().map(move |i| (key, i)))
+        .collect();
+    section(
+        &mut text,
+        &mut html,
+        "New feed items",
+        items.iter().map(|(key, i)| {
+            let mark = if i.ai_relevant {
+                format!("[AI, {}] ", i.severity)
+            } else {
+                String::new()
+            };
+            (
+                format!(
+                    "{mark}{} — {} ({}) {}",
+                    name_of(key),
+                    i.title,
+                    i.date,
+                    i.link
+                ),
+                format!(
+                    "<b>{}</b>{} — {} ({}) {}",
+                    esc(&mark),
+                    esc(&name_of(key)),
+                    esc(&i.title),
+                    esc(&i.date),
+                    esc(&i.link)
+                ),
+            )
+        }),
+    );
     section(
         &mut text,
         &mut html,
