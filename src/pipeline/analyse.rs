@@ -30,8 +30,10 @@ pub struct Analysis {
     pub text_hash: String,
     /// sha256 of the raw body.
     pub raw_hash: String,
-    /// Whether the text differs from the previous version (or there is none).
+    /// Whether the text is new: it differs from the previous version and from every recent one.
     pub changed: bool,
+    /// The recent version the page flipped back to, when it did.
+    pub seen: Option<i64>,
     /// The sentence diff against the previous version.
     pub change: Option<Change>,
     /// The verdict: of the sentence diff for a page, of the new and changed items for a feed.
@@ -64,11 +66,15 @@ pub(super) fn sha256(bytes: &[u8]) -> String {
 }
 
 /// Extracts, diffs and classifies one fetched body.
+///
+/// `known` are recent versions' ids and hashes: a text equal to one of them is a flip back to a
+/// known state (A/B tests, rollbacks), not a change.
 pub fn analyse(
     page: &Page,
     target: &Target,
     rules: &RuleSet,
     previous: Option<&Version>,
+    known: &[(i64, String)],
 ) -> Result<Analysis, String> {
     let (text, feed) = match target.kind {
         Kind::Page => {
@@ -85,7 +91,13 @@ pub fn analyse(
         }
     };
     let text_hash = sha256(text.as_bytes());
-    let changed = previous.is_none_or(|p| p.meta.hash != text_hash);
+    let same = previous.is_some_and(|p| p.meta.hash == text_hash);
+    let seen = known
+        .iter()
+        .find(|(_, h)| *h == text_hash)
+        .map(|(id, _)| *id)
+        .filter(|_| !same);
+    let changed = !same && seen.is_none();
     let change = previous
         .filter(|_| changed)
         .map(|p| diff::diff(&p.text, &text));
@@ -129,6 +141,7 @@ pub fn analyse(
         text,
         text_hash,
         changed,
+        seen,
         change,
         verdict,
         items,

@@ -242,8 +242,10 @@ impl Pipeline {
         let (page, previous, analysis) = match page {
             Some(page) => {
                 let (target, settings) = (target.clone(), Arc::clone(&self.settings));
+                let known = state.known.clone();
                 let (page, previous, analysis) = tokio::task::spawn_blocking(move || {
-                    let analysis = analyse(&page, &target, &settings.rules, previous.as_ref());
+                    let analysis =
+                        analyse(&page, &target, &settings.rules, previous.as_ref(), &known);
                     (page, previous, analysis)
                 })
                 .await
@@ -323,6 +325,7 @@ impl Pipeline {
                     last_modified: page.as_ref().and_then(|p| p.last_modified.as_deref()),
                     snapshot,
                     version,
+                    seen: analysis.as_ref().and_then(|a| a.seen),
                     alert: Some(&alert),
                     recovery,
                 })?;

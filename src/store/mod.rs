@@ -31,6 +31,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0001_init.sql")),
     M::up(include_str!("migrations/0002_outbox.sql")),
     M::up(include_str!("migrations/0003_feed_items.sql")),
+    M::up(include_str!("migrations/0004_seen_version.sql")),
 ];
 
 /// Why the store failed.
@@ -87,8 +88,11 @@ pub struct TargetState {
     pub etag: Option<String>,
     /// `Last-Modified` to echo.
     pub last_modified: Option<String>,
-    /// The latest version, if any.
+    /// The version the page showed at the last successful check (usually the latest), if any.
     pub last_version: Option<Version>,
+    /// The most recent versions' ids and text hashes, newest first (to recognise a page that
+    /// flips back to a text it had).
+    pub known: Vec<(i64, String)>,
     /// Hash of the latest raw snapshot.
     pub last_snapshot_hash: Option<String>,
     /// Failures in a row so far.
@@ -117,6 +121,8 @@ pub struct Observation<'a> {
     pub snapshot: Option<Snapshot<'a>>,
     /// The new version, when the text changed.
     pub version: Option<NewVersion<'a>>,
+    /// The known version the page flipped back to, when it did.
+    pub seen: Option<i64>,
     /// The alert for a new version, queued with it.
     pub alert: Option<AlertFn<'a>>,
     /// The recovery mail, queued when the target had failed at least this many times in a row.
@@ -284,7 +290,7 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT id, etag, last_modified, consecutive_failures FROM target WHERE key = ?1",
+                "SELECT id, etag, last_modified, consecutive_failures, seen_version_id FROM target WHERE key = ?1",
                 [target],
                 |r| {
                     Ok((
@@ -292,12 +298,13 @@ impl Store {
                         r.get(1)?,
                         r.get(2)?,
                         r.get::<_, u32>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
                     ))
                 },
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some((id, etag, last_modified, consecutive_failures)) = row else {
+        let Some((id, etag, last_modified, consecutive_failures, seen)) = row else {
             return Ok(TargetState::default());
         };
         let last_snapshot_hash = self
@@ -309,10 +316,27 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 10")
+            .map_err(|e| self.err(e))?;
+        let known = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        let last_version = match seen {
+            Some(v) => self.version(target, Some(v))?,
+            None => None,
+        };
         Ok(TargetState {
             etag,
             last_modified,
-            last_version: self.version(target, None)?,
+            known,
+            last_version: match last_version {
+                Some(v) => Some(v),
+                None => self.version(target, None)?,
+            },
             last_snapshot_hash,
             consecutive_failures,
         })
@@ -386,8 +410,19 @@ impl Store {
                 .map_err(sqlite)?;
                 Recorded::Version(tx.last_insert_rowid())
             }
-            _ => Recorded::Unchanged(latest.map(|(id, _)| id)),
+            _ => Recorded::Unchanged(obs.seen.or(latest.map(|(id, _)| id))),
         };
+        let seen = match recorded {
+            Recorded::Version(id) => Some(id),
+            Recorded::Unchanged(_) => obs.seen,
+        };
+        if let Some(seen) = seen {
+            tx.execute(
+                "UPDATE target SET seen_version_id = ?2 WHERE id = ?1",
+                params![target_id, seen],
+            )
+            .map_err(sqlite)?;
+        }
         if let Recorded::Version(id) = recorded
             && let Some(alert) = obs.alert
         {

@@ -26,6 +26,7 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
             matched_terms: terms,
             new_items: &[],
         }),
+        seen: None,
         alert: None,
         recovery: None,
     }
