@@ -10,5 +10,6 @@ mod check_now;
 mod classification;
 mod daemon;
 mod email;
+mod faults_http;
 mod feeds;
 mod watchlist;

@@ -86,15 +86,21 @@ pub enum ExtractError {
 }
 
 /// Decodes a body: charset from the `Content-Type` header, else from a `<meta>` in the first
-/// 1024 bytes, else a BOM, else UTF-8. Invalid sequences become U+FFFD rather than failing.
+/// 1024 bytes, else a BOM, else UTF-8. When the header's charset does not fit the bytes but the
+/// page's own `<meta>` does (servers mislabel), the meta wins. Invalid sequences become U+FFFD
+/// rather than failing, the same way every time, so a broken page never flaps.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
-    let label = content_type
-        .and_then(charset_param)
-        .or_else(|| meta_charset(&body[..body.len().min(1024)]));
-    let encoding = label
-        .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
-        .unwrap_or(encoding_rs::UTF_8);
-    let (text, _, _) = encoding.decode(body);
+    let label = |l: Option<String>| l.and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()));
+    let header = label(content_type.and_then(charset_param));
+    let meta = label(meta_charset(&body[..body.len().min(1024)]));
+    let first = header.or(meta).unwrap_or(encoding_rs::UTF_8);
+    let (text, _, malformed) = first.decode(body);
+    if malformed
+        && let Some(meta) = meta.filter(|m| *m != first)
+        && let (fixed, _, false) = meta.decode(body)
+    {
+        return fixed.into_owned();
+    }
     text.into_owned()
 }
 

@@ -121,3 +121,16 @@ fn invalid_selectors_are_reported_with_their_text() {
     let err = CssSelector::parse("div[").unwrap_err();
     assert!(err.contains("div["), "{err}");
 }
+
+#[test]
+fn a_mislabelled_header_gives_way_to_the_pages_own_meta() {
+    let latin1 = b"<meta charset=\"iso-8859-1\"><p>caf\xe9</p>";
+    assert!(decode(latin1, Some("text/html; charset=utf-8")).contains("café"));
+    // without a meta to fall back on, the same replacement every time
+    let broken = b"<p>caf\xe9</p>";
+    assert_eq!(
+        decode(broken, Some("text/html; charset=utf-8")),
+        decode(broken, Some("text/html; charset=utf-8"))
+    );
+    assert!(decode(broken, None).contains('\u{FFFD}'));
+}

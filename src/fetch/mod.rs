@@ -211,6 +211,18 @@ impl Fetcher {
         if status.as_u16() == 999 {
             return Err(FetchError::Blocked);
         }
+        if status.is_redirection() {
+            // reqwest follows http(s) redirects itself; one it hands back goes elsewhere.
+            let to = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("nowhere");
+            return Err(FetchError::Redirect(format!(
+                "HTTP {} to {to} not followed: only http and https are",
+                status.as_u16()
+            )));
+        }
         if !status.is_success() {
             return Err(FetchError::Status {
                 status: status.as_u16(),

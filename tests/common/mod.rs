@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};
@@ -106,6 +107,8 @@ pub struct PageState {
     pub headers: Vec<(String, String)>,
     /// Answer this late.
     pub delay: Option<std::time::Duration>,
+    /// Send these bytes instead of `body` (for charsets that are not UTF-8).
+    pub bytes: Option<Vec<u8>>,
 }
 
 impl Default for PageState {
@@ -119,6 +122,7 @@ impl Default for PageState {
             fresh_noise: true,
             headers: Vec::new(),
             delay: None,
+            bytes: None,
         }
     }
 }
@@ -183,8 +187,8 @@ impl Respond for Page {
         } else {
             s.body.clone()
         };
-        let mut t =
-            ResponseTemplate::new(s.status).set_body_raw(body.into_bytes(), &s.content_type);
+        let body = s.bytes.clone().unwrap_or_else(|| body.into_bytes());
+        let mut t = ResponseTemplate::new(s.status).set_body_raw(body, &s.content_type);
         if let Some(e) = &s.etag {
             t = t.insert_header("ETag", e.as_str());
         }
