@@ -342,3 +342,113 @@ async fn a_temporary_refusal_keeps_the_mail_for_a_later_try() {
     assert_eq!(server.messages().len(), 1);
     assert_eq!(outbox(&env)[0]["status"], "sent");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_dropped_in_the_middle_of_data_is_retried_and_delivered_once() {
+    let server = SmtpServer::start(Mode::StartTls, &["--drop-data", "1"]);
+    let (env, _page) = setup(&server, "").await;
+    let out = env.run(&["test-email"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(server.messages().is_empty());
+    assert_eq!(outbox(&env)[0]["status"], "pending", "{:?}", outbox(&env));
+    let db = rusqlite::Connection::open(env.db_path()).unwrap();
+    db.execute(
+        "UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z'",
+        [],
+    )
+    .unwrap();
+    env.run(&["check-now"]);
+    env.run(&["check-now"]);
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(outbox(&env)[0]["status"], "sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_verification_is_on_and_has_no_off_switch() {
+    let server = SmtpServer::start(Mode::StartTls, &[]);
+    let env = TestEnv::new().await;
+    env.page(PP).await;
+    // the same server, without the ca_file that trusts its self-signed certificate
+    let email = server
+        .email_toml(&[TO])
+        .lines()
+        .filter(|l| !l.starts_with("ca_file"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    env.write_watchlist(&format!("{}{email}\n", env.target("pp", PP)));
+    env.set_env("POLICYWATCH_SMTP_PASSWORD", PASSWORD);
+    let out = env.run(&["test-email"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("certificate") || stderr.contains("unknownissuer"),
+        "{stderr}"
+    );
+    assert!(server.messages().is_empty());
+    // there is no key that turns verification off
+    for key in [
+        "accept_invalid_certs = true",
+        "insecure = true",
+        "tls_verify = false",
+        "danger_accept_invalid_certs = true",
+    ] {
+        env.write_watchlist(&format!(
+            "{}{}\n{key}\n",
+            env.target("pp", PP),
+            server.email_toml(&[TO])
+        ));
+        let out = env.run(&["validate"]);
+        assert_eq!(out.status.code(), Some(2), "{key} must be refused");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("unknown field"),
+            "{key}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_password_never_appears_in_logs_status_validate_or_errors() {
+    let mut server = SmtpServer::start(Mode::StartTls, &[]);
+    let (env, page) = setup(&server, "").await;
+    let secret_file = env.dir.path().join("smtp-password");
+    std::fs::write(&secret_file, format!("{PASSWORD}\n")).unwrap();
+    env.env.lock().unwrap().clear();
+    env.set_env("RUST_LOG", "trace");
+    let text = std::fs::read_to_string(env.watchlist_path()).unwrap();
+    std::fs::write(
+        env.watchlist_path(),
+        format!("{text}password_file = \"{}\"\n", secret_file.display()),
+    )
+    .unwrap();
+    page.serve(linkedin_version("privacy-policy/2025-09-23.md"));
+    let mut seen = String::new();
+    let mut run = |args: &[&str]| {
+        let out = env.run(args);
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["validate"]);
+    run(&["check-now"]);
+    run(&["test-email"]);
+    server.stop();
+    page.serve(linkedin_version("privacy-policy/2025-11-03.md"));
+    run(&["check-now"]);
+    run(&["status"]);
+    run(&["outbox"]);
+    run(&["rules"]);
+    assert!(
+        seen.contains("mail sent") && seen.contains("pending"),
+        "the runs did their work: {seen}"
+    );
+    assert!(!seen.contains(PASSWORD), "the password leaked:\n{seen}");
+    let db = std::fs::read(env.db_path()).unwrap();
+    assert!(
+        !db.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()),
+        "the password is in the database"
+    );
+}

@@ -11,5 +11,6 @@ mod classification;
 mod daemon;
 mod email;
 mod faults_http;
+mod faults_process;
 mod feeds;
 mod watchlist;

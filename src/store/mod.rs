@@ -38,7 +38,7 @@ static MIGRATIONS: &[M<'static>] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// SQLite refused an operation.
-    #[error("database {path}: {source}")]
+    #[error("database {path}: {source}{}", disk_hint(source))]
     Sqlite {
         /// The database file.
         path: PathBuf,
@@ -61,6 +61,15 @@ pub enum StoreError {
         /// What gave it away.
         reason: String,
     },
+}
+
+/// SQLite's I/O errors rarely say why; the usual reason on a server is a full disk.
+fn disk_hint(e: &rusqlite::Error) -> &'static str {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::SystemIoFailure) => " (is the disk full or failing?)",
+        Some(rusqlite::ErrorCode::DiskFull) => " (free some space; nothing was written)",
+        _ => "",
+    }
 }
 
 impl StoreError {

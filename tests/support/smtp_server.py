@@ -41,7 +41,7 @@ class Handler:
             if self.drops > 0:
                 self.drops -= 1
                 # Drop the connection mid-DATA: the client never sees a reply.
-                session.transport.close()
+                server.transport.close()
                 return "421 closing"
             if self.tempfails > 0:
                 self.tempfails -= 1
