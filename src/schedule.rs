@@ -32,6 +32,13 @@ impl PartialEq for Schedule {
     }
 }
 
+const FIELD_NAMES: [&str; 5] = [
+    "minute (0-59)",
+    "hour (0-23)",
+    "day of month (1-31)",
+    "month (1-12)",
+    "day of week (0-7)",
+];
 const DAY_NAMES: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
 
 impl Schedule {
@@ -58,8 +65,29 @@ impl Schedule {
                 }
             }
         };
-        let inner =
-            cron::Schedule::from_str(&expr).map_err(|e| format!("invalid schedule: {e}"))?;
+        let inner = cron::Schedule::from_str(&expr).map_err(|_| {
+            // The cron crate's error only repeats the expression; name the field at fault.
+            let culprit = (fields.len() == 5)
+                .then(|| {
+                    FIELD_NAMES.iter().enumerate().find_map(|(i, name)| {
+                        let mut probe = ["*"; 5];
+                        probe[i] = fields[i];
+                        let dow = crontab_weekdays(probe[4]).ok()?;
+                        let alone = format!(
+                            "0 {} {} {} {} {dow}",
+                            probe[0], probe[1], probe[2], probe[3]
+                        );
+                        cron::Schedule::from_str(&alone)
+                            .is_err()
+                            .then(|| format!("{name} {:?}", fields[i]))
+                    })
+                })
+                .flatten();
+            match culprit {
+                Some(c) => format!("invalid schedule: {c} is out of range or malformed"),
+                None => "invalid schedule".to_string(),
+            }
+        })?;
         Ok(Self {
             source: trimmed.to_string(),
             inner,

@@ -35,16 +35,16 @@ async fn run_checks_on_schedule_records_the_change_and_mails_it() {
     ));
     env.set_env("POLICYWATCH_SMTP_PASSWORD", PASSWORD);
     let mut d = env.start_daemon(&[]);
-    d.expect(20, "the first version", || versions(&env, "pp") == 1)
+    d.expect(45, "the first version", || versions(&env, "pp") == 1)
         .await;
     page.serve(linkedin_version("privacy-policy/2024-09-19.md"));
-    d.expect(20, "the change", || versions(&env, "pp") == 2)
+    d.expect(45, "the change", || versions(&env, "pp") == 2)
         .await;
-    d.expect(20, "the alert", || server.messages().len() == 1)
+    d.expect(45, "the alert", || server.messages().len() == 1)
         .await;
     // it keeps checking, and nothing more is mailed for an unchanged page
     let before = page.requests().len();
-    wait_until(20, "more checks", || page.requests().len() >= before + 2).await;
+    wait_until(45, "more checks", || page.requests().len() >= before + 2).await;
     assert_eq!(server.messages().len(), 1);
     let status = env.stdout(&["status"]);
     assert!(
@@ -75,17 +75,17 @@ async fn sighup_reloads_a_good_watchlist_and_keeps_the_old_one_when_broken() {
     let one = format!("{}{EVERY_SECOND}", env.target("pp", PP));
     env.write_watchlist(&one);
     let mut d = env.start_daemon(&[]);
-    d.expect(20, "the first check", || versions(&env, "pp") == 1)
+    d.expect(45, "the first check", || versions(&env, "pp") == 1)
         .await;
 
     std::fs::write(env.watchlist_path(), "[[target]\nbroken").unwrap();
     d.signal("HUP");
-    d.expect(20, "the reload error", || {
+    d.expect(45, "the reload error", || {
         d.log().contains("watchlist not reloaded")
     })
     .await;
     let before = a.requests().len();
-    wait_until(20, "checks to go on", || a.requests().len() > before + 1).await;
+    wait_until(45, "checks to go on", || a.requests().len() > before + 1).await;
     assert!(
         d.child.try_wait().unwrap().is_none(),
         "still running: {}",
@@ -97,7 +97,7 @@ async fn sighup_reloads_a_good_watchlist_and_keeps_the_old_one_when_broken() {
         env.target("ua", "/legal/user-agreement")
     ));
     d.signal("HUP");
-    d.expect(20, "the new target's first version", || {
+    d.expect(45, "the new target's first version", || {
         versions(&env, "ua") == 1
     })
     .await;
@@ -114,7 +114,7 @@ async fn sigterm_during_a_check_exits_cleanly_within_the_bound() {
     page.set(|s| s.delay = Some(Duration::from_secs(2)));
     env.write_watchlist(&format!("{}{EVERY_SECOND}", env.target("pp", PP)));
     let mut d = env.start_daemon(&[]);
-    wait_until(20, "a request in flight", || !page.requests().is_empty()).await;
+    wait_until(45, "a request in flight", || !page.requests().is_empty()).await;
     let asked = std::time::Instant::now();
     d.signal("TERM");
     let status = d.wait_exit(30).await;
@@ -136,7 +136,7 @@ async fn a_second_daemon_on_one_database_is_refused() {
     page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
     env.write_watchlist(&env.target("pp", PP));
     let _first = env.start_daemon(&[]);
-    wait_until(20, "the first daemon", || {
+    wait_until(45, "the first daemon", || {
         _first.log().contains("policywatch running")
     })
     .await;
@@ -170,18 +170,18 @@ async fn kill_9_during_a_check_then_restart_alerts_exactly_once() {
     page.set(|s| s.delay = Some(Duration::from_millis(1500)));
     let mut d = env.start_daemon(&[]);
     let n = page.requests().len();
-    wait_until(20, "a request in flight", || page.requests().len() > n).await;
+    wait_until(45, "a request in flight", || page.requests().len() > n).await;
     d.signal("KILL");
     d.wait_exit(10).await;
     integrity_ok(&env);
     page.set(|s| s.delay = None);
     let mut d = env.start_daemon(&[]);
-    d.expect(30, "the change", || versions(&env, "pp") == 2)
+    d.expect(45, "the change", || versions(&env, "pp") == 2)
         .await;
-    d.expect(30, "the alert", || server.messages().len() == 1)
+    d.expect(45, "the alert", || server.messages().len() == 1)
         .await;
     let before = page.requests().len();
-    wait_until(20, "more checks", || page.requests().len() >= before + 2).await;
+    wait_until(45, "more checks", || page.requests().len() >= before + 2).await;
     assert_eq!(server.messages().len(), 1, "exactly once");
     d.signal("TERM");
     assert!(d.wait_exit(30).await.success());

@@ -17,7 +17,7 @@ fn integrity(db: &Path) -> String {
 
 /// Page states, each with one more sentence about AI training than the last.
 fn state(n: usize) -> String {
-    let base = "<h1>Privacy Policy</h1><p>We collect the data you give us to run the service and keep it safe for as long as you keep your account with us.</p><p>You can download or delete your data at any time from the settings of your account, and ask us questions by mail.</p>";
+    let base = "<h1>Privacy Policy</h1><p>We collect the data you give us to run the service and keep it safe for as long as you keep your account with us.</p><p>You can download or delete your data at any time from the settings of your account, and ask us questions by mail. We answer every question within thirty days of receiving it.</p>";
     let extra: String = (1..=n)
         .map(|i| {
             format!(

@@ -130,7 +130,16 @@ impl Rule {
             alternatives.push(term_pattern(t).map_err(|m| err("terms", m))?);
         }
         for r in &spec.regex {
-            Regex::new(r).map_err(|e| err("regex", format!("invalid regex {r:?}: {e}")))?;
+            Regex::new(r).map_err(|e| {
+                let why = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                err("regex", format!("invalid regex {r:?}: {why}"))
+            })?;
             alternatives.push(format!("(?:{r})"));
         }
         let primary = alternation(&alternatives).map_err(|m| err("regex", m))?;

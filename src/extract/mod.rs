@@ -35,12 +35,32 @@ impl CssSelector {
                 source: source.to_string(),
                 selector,
             })
-            .map_err(|e| format!("invalid CSS selector {source:?}: {e}"))
+            .map_err(|e| format!("invalid CSS selector {source:?}: {}", selector_problem(&e)))
     }
 
     /// The selector as written.
     pub fn source(&self) -> &str {
         &self.source
+    }
+}
+
+/// scraper's message for most parse errors is "please report this to the developer" followed by a
+/// debug dump; the dumped kind (`DanglingCombinator`, `EmptySelector`…) is the useful part.
+fn selector_problem(e: &scraper::error::SelectorErrorKind) -> String {
+    match e {
+        scraper::error::SelectorErrorKind::UnexpectedSelectorParseError(kind) => {
+            let name = format!("{kind:?}");
+            let name = name.split(['(', ' ', '{']).next().unwrap_or_default();
+            let mut words = String::new();
+            for (i, c) in name.chars().enumerate() {
+                if c.is_uppercase() && i > 0 {
+                    words.push(' ');
+                }
+                words.extend(c.to_lowercase());
+            }
+            words
+        }
+        other => other.to_string().to_lowercase(),
     }
 }
 
