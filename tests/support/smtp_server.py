@@ -76,7 +76,7 @@ def free_port():
 
 def main():
     # aiosmtpd warns about AUTH without TLS in plain mode and about its own deprecations
-    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)
     warnings.simplefilter("ignore")
     p = argparse.ArgumentParser()
     p.add_argument("--mode", choices=["plain", "starttls", "tls"], default="plain")
