@@ -190,12 +190,19 @@ pub fn change_text(change: &Change, verdict: &Verdict) -> String {
             };
             out.push_str(mark);
             out.push(' ');
+            let terms: Vec<&str> = verdict
+                .matches
+                .iter()
+                .filter(|m| m.sentence == text && line.kind != LineKind::Context)
+                .map(|m| m.term.as_str())
+                .collect();
             let whole = !line.segments.iter().any(|s| !s.changed);
             for seg in &line.segments {
+                let seg_text = highlight(&seg.text, &terms);
                 if seg.changed && !whole && !seg.text.trim().is_empty() {
-                    let _ = write!(out, "{open}{}{close}", seg.text);
+                    let _ = write!(out, "{open}{seg_text}{close}");
                 } else {
-                    out.push_str(&seg.text);
+                    out.push_str(&seg_text);
                 }
             }
             out.push('\n');
@@ -213,6 +220,18 @@ pub fn change_text(change: &Change, verdict: &Verdict) -> String {
         }
     }
     out
+}
+
+/// Marks matched terms as `**term**` (case-insensitively, on word boundaries).
+pub fn highlight(text: &str, terms: &[&str]) -> String {
+    if terms.is_empty() {
+        return text.to_string();
+    }
+    let alternatives: Vec<String> = terms.iter().map(|t| regex::escape(t)).collect();
+    match regex::Regex::new(&format!(r"(?i)\b(?:{})\b", alternatives.join("|"))) {
+        Ok(re) => re.replace_all(text, "**$0**").into_owned(),
+        Err(_) => text.to_string(),
+    }
 }
 
 /// `history` as a table.
@@ -278,7 +297,7 @@ mod tests {
         let verdict = crate::classify::classify(&change, &crate::classify::RuleSet::builtin());
         let text = change_text(&change, &verdict);
         assert!(
-            text.contains("+! We train AI models on your posts."),
+            text.contains("+! We **train** AI models on your **posts**."),
             "{text}"
         );
         assert!(text.contains("AI-relevant (high)"), "{text}");

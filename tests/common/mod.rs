@@ -252,7 +252,7 @@ impl TestEnv {
     /// Writes a watchlist with fast retries and the given `[[target]]` tables.
     pub fn write_watchlist(&self, targets: &str) {
         let text = format!(
-            "[defaults]\ntimeout = \"5s\"\nretries = 1\nretry_backoff = \"10ms\"\nhost_delay = \"0s\"\njitter = \"0s\"\n\n{targets}"
+            "[defaults]\ntimeout = \"30s\"\nretries = 1\nretry_backoff = \"10ms\"\nhost_delay = \"0s\"\njitter = \"0s\"\n\n{targets}"
         );
         std::fs::write(self.watchlist_path(), text).unwrap();
     }
