@@ -290,3 +290,39 @@ async fn a_body_over_the_cap_is_refused() {
         "{r}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_byte_identical_page_is_not_parsed_again_but_never_at_the_cost_of_a_change() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.set(|s| s.fresh_noise = false);
+    page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
+    env.write_watchlist(&env.target("pp", PP));
+    env.set_env("RUST_LOG", "policywatch=debug");
+    let skipped = |env: &TestEnv| {
+        let out = env.run(&["check-now", "--json"]);
+        let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            line["status"].as_str().unwrap().to_string(),
+            String::from_utf8_lossy(&out.stderr).contains("not parsed again"),
+        )
+    };
+    assert_eq!(skipped(&env), ("new".into(), false));
+    assert_eq!(skipped(&env), ("unchanged".into(), true));
+    // the same bytes read with other selectors can give other text: read again, and it does
+    env.write_watchlist(&format!(
+        "{}",
+        env.target("pp", PP).replace(
+            ".banner__image-container\"]",
+            ".banner__image-container\", \"h2\"]"
+        )
+    ));
+    assert_eq!(skipped(&env), ("changed".into(), false));
+    assert_eq!(skipped(&env), ("unchanged".into(), true));
+    // a changed Content-Type can change the decoding: read again
+    page.set(|s| s.content_type = "text/html; charset=windows-1252".into());
+    assert_eq!(skipped(&env).1, false);
+    // fresh per-request ids: other bytes, same text: parsed, unchanged
+    page.set(|s| s.fresh_noise = true);
+    assert_eq!(skipped(&env), ("unchanged".into(), false));
+}

@@ -219,7 +219,7 @@ async fn check_now(
     let Some(path) = db_path(cli, Some(&wl)) else {
         return Ok(Outcome::BadInput);
     };
-    let store = SharedStore::new(open_at(path).await?);
+    let store = SharedStore::new(open_at(path).await?.keep_snapshots(wl.keep_snapshots));
     let pipeline = Pipeline::new(
         store.clone(),
         Fetcher::new(wl.host_delay)?,

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
+use sha2::Digest as _;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
@@ -32,6 +33,9 @@ use crate::extract;
 use crate::fetch::RetryPolicy;
 use crate::schedule::Schedule;
 
+/// Raw pages kept per target by default: LinkedIn's markup changes on every request, so an
+/// unbounded history of raw pages would grow by megabytes a day.
+const DEFAULT_KEEP_SNAPSHOTS: usize = 20;
 const DEFAULT_SCHEDULE: &str = "17 */6 * * *";
 const DEFAULT_USER_AGENT: &str = concat!(
     "policywatch/",
@@ -220,6 +224,18 @@ impl Validator<'_> {
             Some(p) => base.join(p.get_ref()),
             None => base.join("policywatch.db"),
         };
+        let keep_snapshots = match &store.keep_snapshots {
+            Some(k) if *k.get_ref() == 0 => {
+                self.err(
+                    k.span().start,
+                    "store.keep_snapshots",
+                    "must be at least 1 (versions are always kept)",
+                );
+                None
+            }
+            Some(k) => Some(*k.get_ref() as usize),
+            None => Some(DEFAULT_KEEP_SNAPSHOTS),
+        };
         let d = self.defaults(&defaults);
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
@@ -257,6 +273,7 @@ impl Validator<'_> {
             alerts,
             digest,
             store_path,
+            keep_snapshots,
             concurrency: d.concurrency,
             retry: d.retry,
             jitter: d.jitter,
@@ -414,7 +431,22 @@ impl Validator<'_> {
             return None;
         }
         let id = id?;
+        let extract_key = {
+            let select: Vec<&str> = select.iter().map(extract::CssSelector::source).collect();
+            let remove: Vec<&str> = remove.iter().map(extract::CssSelector::source).collect();
+            let min_chars = raw
+                .min_chars
+                .as_ref()
+                .map_or(d.min_chars, |m| *m.get_ref() as usize);
+            let max_items = raw.max_items.as_ref().map_or(500, |m| *m.get_ref());
+            let key = format!(
+                "{kind:?}|{select:?}|{remove:?}|{min_chars}|{max_items}|{}",
+                env!("CARGO_PKG_VERSION")
+            );
+            format!("{:x}", sha2::Sha256::digest(key.as_bytes()))
+        };
         Some(Target {
+            extract_key,
             name: raw.name.unwrap_or_else(|| id.to_string()),
             id,
             url: url?,

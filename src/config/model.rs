@@ -80,6 +80,9 @@ pub struct Target {
     pub follow_links: bool,
     /// Feeds: the newest items kept.
     pub max_items: usize,
+    /// A digest of everything that shapes the extracted text (kind, selectors, caps): a
+    /// byte-identical page is skipped only when this is unchanged too.
+    pub extract_key: String,
 }
 
 /// A checked watchlist.
@@ -89,6 +92,8 @@ pub struct Watchlist {
     pub path: PathBuf,
     /// The SQLite database, resolved against the watchlist's folder.
     pub store_path: PathBuf,
+    /// Raw snapshots kept per target (versions are always kept); `None` keeps all.
+    pub keep_snapshots: Option<usize>,
     /// Checks run at once.
     pub concurrency: usize,
     /// Retry of transient fetch failures.

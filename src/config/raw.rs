@@ -12,6 +12,8 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
     pub path: Option<Spanned<String>>,
+    /// Raw snapshots kept per target; versions are always kept.
+    pub keep_snapshots: Option<Spanned<u64>>,
 }
 
 /// `[defaults]`

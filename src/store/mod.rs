@@ -32,6 +32,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0002_outbox.sql")),
     M::up(include_str!("migrations/0003_feed_items.sql")),
     M::up(include_str!("migrations/0004_seen_version.sql")),
+    M::up(include_str!("migrations/0005_extract_key.sql")),
 ];
 
 /// Why the store failed.
@@ -102,8 +103,10 @@ pub struct TargetState {
     /// The most recent versions' ids and text hashes, newest first (to recognise a page that
     /// flips back to a text it had).
     pub known: Vec<(i64, String)>,
-    /// Hash of the latest raw snapshot.
-    pub last_snapshot_hash: Option<String>,
+    /// The latest raw snapshot: its hash and `Content-Type`.
+    pub last_snapshot: Option<(String, Option<String>)>,
+    /// The extraction settings the last seen version was made with.
+    pub extract_key: Option<String>,
     /// Failures in a row so far.
     pub consecutive_failures: u32,
 }
@@ -132,6 +135,8 @@ pub struct Observation<'a> {
     pub version: Option<NewVersion<'a>>,
     /// The known version the page flipped back to, when it did.
     pub seen: Option<i64>,
+    /// The extraction settings the page was read with (when it was read, not skipped).
+    pub extract_key: Option<&'a str>,
     /// The alert for a new version, queued with it.
     pub alert: Option<AlertFn<'a>>,
     /// The recovery mail, queued when the target had failed at least this many times in a row.
@@ -201,6 +206,8 @@ pub enum Recorded {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Raw snapshots kept per target (versions are always kept); `None` keeps them all.
+    keep_snapshots: Option<usize>,
 }
 
 /// How times are stored and shown: RFC 3339, UTC, milliseconds.
@@ -284,7 +291,15 @@ impl Store {
         Ok(Self {
             conn,
             path: path.to_path_buf(),
+            keep_snapshots: None,
         })
+    }
+
+    /// Keeps only the newest `keep` raw snapshots of each target from now on (versions are
+    /// always kept; a version whose snapshot is pruned keeps its text).
+    pub fn keep_snapshots(mut self, keep: Option<usize>) -> Self {
+        self.keep_snapshots = keep;
+        self
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -299,7 +314,8 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT id, etag, last_modified, consecutive_failures, seen_version_id FROM target WHERE key = ?1",
+                "SELECT id, etag, last_modified, consecutive_failures, seen_version_id, extract_key
+                 FROM target WHERE key = ?1",
                 [target],
                 |r| {
                     Ok((
@@ -308,20 +324,21 @@ impl Store {
                         r.get(2)?,
                         r.get::<_, u32>(3)?,
                         r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
                     ))
                 },
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some((id, etag, last_modified, consecutive_failures, seen)) = row else {
+        let Some((id, etag, last_modified, consecutive_failures, seen, extract_key)) = row else {
             return Ok(TargetState::default());
         };
-        let last_snapshot_hash = self
+        let last_snapshot = self
             .conn
             .query_row(
-                "SELECT hash FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT hash, content_type FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
                 [id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(|e| self.err(e))?;
@@ -346,7 +363,8 @@ impl Store {
                 Some(v) => Some(v),
                 None => self.version(target, None)?,
             },
-            last_snapshot_hash,
+            last_snapshot,
+            extract_key,
             consecutive_failures,
         })
     }
@@ -391,7 +409,17 @@ impl Store {
                 )
                 .map_err(sqlite)?;
                 snapshot_id = Some(tx.last_insert_rowid());
+                if let Some(keep) = self.keep_snapshots {
+                    prune_snapshots(&tx, target_id, keep).map_err(sqlite)?;
+                }
             }
+        }
+        if let Some(key) = obs.extract_key {
+            tx.execute(
+                "UPDATE target SET extract_key = ?2 WHERE id = ?1",
+                params![target_id, key],
+            )
+            .map_err(sqlite)?;
         }
         let recorded = match obs.version {
             Some(v) if latest.as_ref().map(|(_, h)| h.as_str()) != Some(v.hash) => {
@@ -547,6 +575,24 @@ impl SharedStore {
         .await
         .map_err(|e| format!("store task failed: {e}"))?
     }
+}
+
+/// Deletes a target's raw snapshots beyond the newest `keep`, unlinking their versions first.
+fn prune_snapshots(
+    tx: &rusqlite::Transaction<'_>,
+    target_id: i64,
+    keep: usize,
+) -> rusqlite::Result<()> {
+    let old = "SELECT id FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT -1 OFFSET ?2";
+    tx.execute(
+        &format!("UPDATE version SET snapshot_id = NULL WHERE snapshot_id IN ({old})"),
+        params![target_id, keep as i64],
+    )?;
+    tx.execute(
+        &format!("DELETE FROM snapshot WHERE id IN ({old})"),
+        params![target_id, keep as i64],
+    )?;
+    Ok(())
 }
 
 fn upsert_target(tx: &rusqlite::Transaction<'_>, key: &str, url: &str) -> rusqlite::Result<i64> {

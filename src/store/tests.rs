@@ -27,6 +27,7 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
             new_items: &[],
         }),
         seen: None,
+        extract_key: None,
         alert: None,
         recovery: None,
     }
@@ -232,4 +233,47 @@ fn digests_cover_what_came_since_the_last_one() {
         (m.failing.len(), m.recovered.clone()),
         (0, vec!["t".to_string()])
     );
+}
+
+#[test]
+fn retention_keeps_the_newest_snapshots_and_every_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("db"))
+        .unwrap()
+        .keep_snapshots(Some(2));
+    let bodies: Vec<Vec<u8>> = (0..5)
+        .map(|i| format!("<p>raw {i}</p>").into_bytes())
+        .collect();
+    let hashes: Vec<String> = (0..5).map(|i| format!("raw{i}")).collect();
+    let texts: Vec<String> = (0..5).map(|i| format!("text {i}")).collect();
+    for i in 0..5 {
+        let mut o = obs(Some(&texts[i]), &hashes[i], &[]);
+        o.snapshot = Some(Snapshot {
+            url: "u",
+            content_type: None,
+            body: &bodies[i],
+            hash: &hashes[i],
+        });
+        s.record(&o).unwrap();
+    }
+    let kept: Vec<String> = s
+        .conn
+        .prepare("SELECT hash FROM snapshot ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kept, vec!["raw3", "raw4"]);
+    assert_eq!(s.history("t").unwrap().len(), 5, "every version is kept");
+    let linked: i64 = s
+        .conn
+        .query_row(
+            "SELECT count(*) FROM version WHERE snapshot_id IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(linked, 2);
+    assert_eq!(s.version("t", None).unwrap().unwrap().text, "text 4");
 }
