@@ -100,14 +100,45 @@ pub fn sentences(text: &str) -> Vec<&str> {
 }
 
 /// Diffs two texts by sentence.
+///
+/// Paragraphs are compared first, and only the changed ones (with one paragraph of context on
+/// each side) are split into sentences: sentence segmentation is the costly part, and a policy
+/// edit touches a few paragraphs out of hundreds.
 pub fn diff(old: &str, new: &str) -> Change {
+    let (old_p, new_p) = (paragraphs(old), paragraphs(new));
+    let ops = similar::capture_diff_slices(Algorithm::Patience, &old_p, &new_p);
+    let mut regions: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+    for op in ops.iter().filter(|op| op.tag() != similar::DiffTag::Equal) {
+        let (o, n) = (op.old_range(), op.new_range());
+        let o = o.start.saturating_sub(1)..(o.end + 1).min(old_p.len());
+        let n = n.start.saturating_sub(1)..(n.end + 1).min(new_p.len());
+        match regions.last_mut() {
+            Some((lo, ln)) if o.start <= lo.end && n.start <= ln.end => {
+                lo.end = lo.end.max(o.end);
+                ln.end = ln.end.max(n.end);
+            }
+            _ => regions.push((o, n)),
+        }
+    }
+    let mut change = Change::default();
+    for (o, n) in regions {
+        diff_sentences(&old_p[o].join("\n"), &new_p[n].join("\n"), &mut change);
+    }
+    change
+}
+
+fn paragraphs(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| !l.trim().is_empty()).collect()
+}
+
+/// The sentence diff of one changed region, appended to `change`.
+fn diff_sentences(old: &str, new: &str, change: &mut Change) {
     let old_units = sentences(old);
     let new_units = sentences(new);
     let text_diff = TextDiff::configure()
         .algorithm(Algorithm::Patience)
         .timeout(Duration::from_secs(2))
         .diff_slices(&old_units, &new_units);
-    let mut change = Change::default();
     for group in text_diff.grouped_ops(1) {
         let mut hunk = Hunk { lines: Vec::new() };
         for op in &group {
@@ -143,7 +174,6 @@ pub fn diff(old: &str, new: &str) -> Change {
             change.hunks.push(hunk);
         }
     }
-    change
 }
 
 /// What changed between two versions of a feed, item by item.

@@ -14,9 +14,18 @@ pub fn is_invisible(c: char) -> bool {
 
 /// One line of text, normalised: NFC, single spaces, no invisible characters, trimmed.
 pub fn normalize_line(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
+    // Almost all text is NFC already; the quick check spares the decompose/recompose pass.
+    if unicode_normalization::is_nfc_quick(line.chars()) == unicode_normalization::IsNormalized::Yes
+    {
+        return collapse(line.chars());
+    }
+    collapse(line.nfc())
+}
+
+fn collapse(chars: impl Iterator<Item = char>) -> String {
+    let mut out = String::new();
     let mut space = false;
-    for c in line.nfc() {
+    for c in chars {
         if c.is_whitespace() {
             space = true;
         } else if !is_invisible(c) {

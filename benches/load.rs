@@ -1,0 +1,320 @@
+//! The whole-run load bench: `cargo bench --bench load` (release build), prints figures.
+//!
+//! For N = 200 and N = 1000 generated LinkedIn-shaped pages of ~100 KB served on 127.0.0.1:
+//! one `check-now` as a baseline, then 10% of the pages get a one-sentence edit and another
+//! 10% new per-request ids only, and a second `check-now` is measured: wall time, CPU time
+//! (user + sys), peak RSS, and the changes detected (must be exactly the edited 10%). The
+//! floor is the CPU time of bare scraper parses of the same pages. Then: the idle daemon's
+//! RSS with 20 targets, the database's bytes per stored version, and extract + diff + classify
+//! of two 1 MB documents. `POLICYWATCH_BENCH_N` (comma-separated) overrides the sizes.
+
+// Bench code: a failed unwrap is a failed bench. The only unsafe is wait4/getrusage, which
+// std does not expose; each call site says why it is sound.
+#![allow(clippy::unwrap_used, clippy::expect_used, unsafe_code)]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use policywatch::classify::{RuleSet, classify};
+use policywatch::diff::diff;
+use policywatch::extract::{CssSelector, Rules, extract};
+
+const BIN: &str = env!("CARGO_BIN_EXE_policywatch");
+const PAGE_BYTES: usize = 100_000;
+
+/// Each page's (revision, noise); bodies are generated per request, so this process stays
+/// small: a forked child's peak RSS counts its parent's memory until exec.
+type Pages = Arc<RwLock<Vec<(u32, u64)>>>;
+
+/// A tiny keep-alive HTTP/1.1 server for `/p/<i>`.
+fn serve(pages: Pages) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let pages = Arc::clone(&pages);
+            std::thread::spawn(move || handle(stream, &pages));
+        }
+    });
+    port
+}
+
+fn handle(stream: TcpStream, pages: &Pages) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut out = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                break;
+            }
+        }
+        let i: usize = path.trim_start_matches("/p/").parse().unwrap_or(usize::MAX);
+        let state = pages.read().unwrap().get(i).copied();
+        let body = state.map(|(rev, noise)| support::page(i as u64, rev, noise, PAGE_BYTES));
+        let resp = match body {
+            Some(b) => format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{b}",
+                b.len()
+            ),
+            None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string(),
+        };
+        if out.write_all(resp.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+struct Usage {
+    wall: Duration,
+    cpu: Duration,
+    max_rss_kb: i64,
+    stdout: String,
+}
+
+/// Runs the binary and measures it with wait4's rusage (which reaps it, so no `wait()`).
+#[allow(clippy::zombie_processes)]
+fn measured(args: &[&str]) -> Usage {
+    let started = Instant::now();
+    let mut cmd = match std::env::var("WRAP") {
+        Ok(w) => {
+            let mut c = Command::new(w.split(' ').next().unwrap());
+            c.args(w.split(' ').skip(1)).arg(BIN);
+            c
+        }
+        Err(_) => Command::new(BIN),
+    };
+    let mut child = cmd
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill; the pid is our own child.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
+    assert_eq!(pid, child.id() as i32);
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    Usage {
+        wall: started.elapsed(),
+        cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
+        max_rss_kb: ru.ru_maxrss,
+        stdout,
+    }
+}
+
+fn process_cpu() -> Duration {
+    // SAFETY: as above, for this process.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+fn watchlist(dir: &Path, port: u16, n: usize, schedule: &str) -> std::path::PathBuf {
+    let mut w = String::from("[defaults]\nhost_delay = \"0s\"\njitter = \"0s\"\nretries = 0\n");
+    for i in 0..n {
+        w.push_str(&format!(
+            "[[target]]\nid = \"p{i}\"\nurl = \"http://127.0.0.1:{port}/p/{i}\"\nselect = [\"#component-container\"]\nremove = [\".banner__image-container\"]\nschedule = \"{schedule}\"\n"
+        ));
+    }
+    let path = dir.join("watchlist.toml");
+    std::fs::write(&path, w).unwrap();
+    path
+}
+
+fn load(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let pages: Pages = Arc::new(RwLock::new(vec![(0, 0); n]));
+    let port = serve(Arc::clone(&pages));
+    let wl = watchlist(dir.path(), port, n, "0 0 1 1 *");
+    let (wl, db) = (wl.to_str().unwrap().to_string(), dir.path().join("pw.db"));
+    let args = [
+        "--watchlist",
+        &wl,
+        "--db",
+        db.to_str().unwrap(),
+        "check-now",
+        "--json",
+        "--no-mail",
+    ];
+    let first = measured(&args);
+    assert_eq!(
+        first
+            .stdout
+            .lines()
+            .filter(|l| l.contains("\"new\""))
+            .count(),
+        n,
+        "baseline"
+    );
+    {
+        let mut p = pages.write().unwrap();
+        for i in 0..n {
+            match i % 10 {
+                0 => p[i] = (1, 0), // one-sentence edit
+                1 => p[i] = (0, 1), // new per-request ids only
+                _ => {}
+            }
+        }
+    }
+    let second = measured(&args);
+    let changed = second
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"changed\""))
+        .count();
+    let unchanged = second
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"unchanged\""))
+        .count();
+
+    // the floor: bare scraper parses (+ the one select) of the same pages
+    let sel = scraper::Selector::parse("#component-container").unwrap();
+    let bodies: Vec<String> = pages
+        .read()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, (r, s))| support::page(i as u64, *r, *s, PAGE_BYTES))
+        .collect();
+    let before = process_cpu();
+    for p in &bodies {
+        let doc = scraper::Html::parse_document(p);
+        std::hint::black_box(doc.select(&sel).next().is_some());
+    }
+    let floor = process_cpu() - before;
+    drop(bodies);
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    let versions: i64 = conn
+        .query_row("SELECT count(*) FROM version", [], |r| r.get(0))
+        .unwrap();
+    let bytes = std::fs::metadata(&db).unwrap().len();
+
+    println!(
+        "N={n:<5} second run: wall {:>6.2}s  cpu {:>6.2}s  peak RSS {:>5.1} MB  changes {changed} (expected {}), unchanged {unchanged}  | bare-parse floor cpu {:>6.2}s  ratio {:.2}  | first run: wall {:.2}s cpu {:.2}s RSS {:.1} MB  | db {:.0} bytes/version ({versions} versions)",
+        second.wall.as_secs_f64(),
+        second.cpu.as_secs_f64(),
+        second.max_rss_kb as f64 / 1024.0,
+        n / 10,
+        floor.as_secs_f64(),
+        second.cpu.as_secs_f64() / floor.as_secs_f64(),
+        first.wall.as_secs_f64(),
+        first.cpu.as_secs_f64(),
+        first.max_rss_kb as f64 / 1024.0,
+        bytes as f64 / versions as f64,
+    );
+    assert_eq!(changed, n / 10, "exactly the edited pages are changes");
+}
+
+fn idle_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages: Pages = Arc::new(RwLock::new(vec![(0, 0); 20]));
+    let port = serve(pages);
+    let wl = watchlist(dir.path(), port, 20, "0 0 1 1 *");
+    let mut child = Command::new(BIN)
+        .args([
+            "--watchlist",
+            wl.to_str().unwrap(),
+            "--db",
+            dir.path().join("pw.db").to_str().unwrap(),
+            "run",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let rss = |k: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("0")
+            .parse::<f64>()
+            .unwrap()
+            / 1024.0
+    };
+    println!(
+        "idle daemon, 20 targets: RSS {:.1} MB (peak {:.1} MB)",
+        rss("VmRSS:"),
+        rss("VmHWM:")
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+fn one_megabyte() {
+    let rules = Rules {
+        select: vec![CssSelector::parse("#component-container").unwrap()],
+        remove: vec![CssSelector::parse(".banner__image-container").unwrap()],
+        min_chars: 200,
+    };
+    let set = RuleSet::builtin();
+    let (a, b) = (
+        support::page(7, 0, 0, 1_000_000),
+        support::page(7, 1, 1, 1_000_000),
+    );
+    let mut times: Vec<Duration> = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            let (x, y) = (extract(&a, &rules).unwrap(), extract(&b, &rules).unwrap());
+            let v = classify(&diff(&x, &y), &set);
+            assert!(v.ai_relevant);
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    println!(
+        "extract + diff + classify of two {:.1} MB documents: median {:.1} ms (min {:.1} ms)",
+        a.len() as f64 / 1e6,
+        times[3].as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3
+    );
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` runs this too, briefly
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    let sizes: Vec<usize> = std::env::var("POLICYWATCH_BENCH_N")
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|_| vec![200, 1000]);
+    println!(
+        "policywatch load bench ({} KB pages, release build)",
+        PAGE_BYTES / 1000
+    );
+    for n in sizes {
+        load(n);
+    }
+    idle_daemon();
+    one_megabyte();
+}
