@@ -93,6 +93,29 @@ pub enum Command {
     },
     /// Print the classification rules in force (built-ins with the watchlist's `[[rule]]`s).
     Rules,
+    /// Write an Atom feed of the recorded changes (each change has a stable id).
+    #[command(
+        after_help = "Example:\n  policywatch feed --out /var/www/policywatch.atom --ai-only"
+    )]
+    Feed {
+        /// The file to write (replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// Only AI-relevant changes.
+        #[arg(long)]
+        ai_only: bool,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  policywatch completions bash > /etc/bash_completion.d/policywatch"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these definitions.
+    #[command(after_help = "Example:\n  policywatch man > /usr/local/share/man/man1/policywatch.1")]
+    Man,
     /// Print the stored text of a target's version (default: the latest).
     Show {
         /// Target id.

@@ -16,6 +16,7 @@
 //! - [`output`]: tables, diffs and JSON lines for the CLI (pure).
 //! - [`commands`]: what each CLI command does; `main.rs` only parses and maps exit codes.
 
+pub mod atom;
 pub mod classify;
 pub mod cli;
 pub mod commands;

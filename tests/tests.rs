@@ -13,4 +13,5 @@ mod email;
 mod faults_http;
 mod faults_process;
 mod feeds;
+mod people;
 mod watchlist;

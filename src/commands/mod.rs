@@ -65,6 +65,17 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
         } => check_now(&cli, targets, *json, *no_mail).await,
         Command::TestEmail => mail::test_email(&cli).await,
         Command::Run => service::run(&cli).await,
+        Command::Feed { out, ai_only } => feed(&cli, out, *ai_only).await,
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "policywatch", &mut std::io::stdout());
+            Ok(Outcome::Ok)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(Outcome::Ok)
+        }
         Command::Status { json } => service::status(&cli, *json).await,
         Command::Outbox { json, limit } => mail::outbox(&cli, *json, *limit).await,
         Command::Digest { .. } => mail::digest_now(&cli).await,
@@ -153,6 +164,29 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             }
         }
     }
+}
+
+/// Writes the Atom feed of changes, replacing `out` atomically.
+async fn feed(cli: &Cli, out: &std::path::Path, ai_only: bool) -> Result<Outcome, CommandError> {
+    let Some(wl) = load(cli) else {
+        return Ok(Outcome::BadInput);
+    };
+    let Some(store) = open_store(cli).await? else {
+        return Ok(Outcome::BadInput);
+    };
+    let changes = store.changes(ai_only, 500)?;
+    let name_of = |key: &str| {
+        wl.targets
+            .iter()
+            .find(|t| t.id.as_str() == key)
+            .map_or_else(|| key.to_string(), |t| t.name.clone())
+    };
+    let xml = crate::atom::changes_feed(&changes, &name_of, ai_only);
+    let tmp = out.with_extension("atom.tmp");
+    std::fs::write(&tmp, xml)?;
+    std::fs::rename(&tmp, out)?;
+    println!("{}: {} changes", out.display(), changes.len());
+    Ok(Outcome::Ok)
 }
 
 /// Loads the watchlist, printing every problem when it is invalid.

@@ -173,3 +173,27 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 }
+
+impl Store {
+    /// Recorded changes (versions with a predecessor), newest first, at most `limit`:
+    /// (target id, target URL, version).
+    pub fn changes(
+        &self,
+        ai_only: bool,
+        limit: usize,
+    ) -> Result<Vec<(String, String, VersionMeta)>, StoreError> {
+        let sql = format!(
+            "SELECT t.key, t.url, {META_COLUMNS} FROM version v JOIN target t ON t.id = v.target_id
+             WHERE EXISTS (SELECT 1 FROM version p WHERE p.target_id = v.target_id AND p.id < v.id)
+               AND (?1 = 0 OR v.ai_relevant = 1)
+             ORDER BY v.id DESC LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![ai_only, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, meta_at(r, 2)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+}
