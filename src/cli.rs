@@ -46,16 +46,24 @@ pub enum Command {
     },
     /// Run as a service: check each target on its schedule, send digests and mail, until
     /// SIGTERM or SIGINT; SIGHUP reloads the watchlist.
+    #[command(
+        after_help = "Examples:\n  policywatch --watchlist /etc/policywatch/watchlist.toml --db /var/lib/policywatch/policywatch.db run\n  systemctl reload policywatch   # SIGHUP: re-read the watchlist"
+    )]
     Run,
     /// Show each target's last check, last change, failures and next run, and pending mail.
+    #[command(after_help = "Examples:\n  policywatch status\n  policywatch status --json")]
     Status {
         /// One JSON object per target per line, then one with the mail queue.
         #[arg(long)]
         json: bool,
     },
     /// Send a test message through the configured mail settings.
+    #[command(after_help = "Examples:\n  POLICYWATCH_SMTP_PASSWORD=... policywatch test-email")]
     TestEmail,
     /// List pending, sent and failed mail with their last error.
+    #[command(
+        after_help = "Examples:\n  policywatch outbox\n  policywatch outbox --json --limit 10"
+    )]
     Outbox {
         /// One JSON object per mail per line.
         #[arg(long)]
@@ -65,14 +73,21 @@ pub enum Command {
         limit: usize,
     },
     /// Build the digest of everything since the last one.
+    #[command(after_help = "Examples:\n  policywatch digest --send-now")]
     Digest {
         /// Queue and deliver it now (the daemon sends it on `[digest] schedule`).
         #[arg(long, required = true)]
         send_now: bool,
     },
     /// Load the watchlist and report every problem in it.
+    #[command(
+        after_help = "Examples:\n  policywatch validate\n  policywatch --watchlist /etc/policywatch/watchlist.toml validate"
+    )]
     Validate,
     /// List a target's stored versions.
+    #[command(
+        after_help = "Examples:\n  policywatch history linkedin-privacy-policy\n  policywatch history linkedin-privacy-policy --json | jq .severity"
+    )]
     History {
         /// Target id.
         target: String,
@@ -81,6 +96,9 @@ pub enum Command {
         json: bool,
     },
     /// Show what changed between two versions of a target (default: the latest change).
+    #[command(
+        after_help = "Examples:\n  policywatch diff linkedin-privacy-policy\n  policywatch diff linkedin-privacy-policy --from 11 --to 12"
+    )]
     Diff {
         /// Target id.
         target: String,
@@ -92,10 +110,20 @@ pub enum Command {
         to: Option<i64>,
     },
     /// Print the classification rules in force (built-ins with the watchlist's `[[rule]]`s).
+    #[command(after_help = "Examples:\n  policywatch rules > rules.toml")]
     Rules,
+    /// Write a static HTML report: a timeline per document, a page per change, the current texts.
+    #[command(
+        after_help = "Examples:\n  policywatch report --out report/ && xdg-open report/index.html"
+    )]
+    Report {
+        /// The folder to write (created; existing report files are replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write an Atom feed of the recorded changes (each change has a stable id).
     #[command(
-        after_help = "Example:\n  policywatch feed --out /var/www/policywatch.atom --ai-only"
+        after_help = "Examples:\n  policywatch feed --out /var/www/policywatch.atom --ai-only"
     )]
     Feed {
         /// The file to write (replaced atomically).
@@ -105,18 +133,37 @@ pub enum Command {
         #[arg(long)]
         ai_only: bool,
     },
+    /// Backfill a target's history from an archive of dated versions, classified, without mail.
+    #[command(
+        after_help = "Examples:\n  policywatch --db history.db import --format ota ../shared/fixtures/linkedin/privacy-policy --target linkedin-privacy-policy"
+    )]
+    Import {
+        /// The archive's layout: `ota` (Open Terms Archive: one Markdown file per date).
+        #[arg(long, value_parser = ["ota"])]
+        format: String,
+        /// The folder of versions.
+        dir: PathBuf,
+        /// The target (from the watchlist) the history belongs to.
+        #[arg(long)]
+        target: String,
+    },
     /// Print a shell completion script.
     #[command(
-        after_help = "Example:\n  policywatch completions bash > /etc/bash_completion.d/policywatch"
+        after_help = "Examples:\n  policywatch completions bash > /etc/bash_completion.d/policywatch"
     )]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff), generated from these definitions.
-    #[command(after_help = "Example:\n  policywatch man > /usr/local/share/man/man1/policywatch.1")]
+    #[command(
+        after_help = "Examples:\n  policywatch man > /usr/local/share/man/man1/policywatch.1"
+    )]
     Man,
     /// Print the stored text of a target's version (default: the latest).
+    #[command(
+        after_help = "Examples:\n  policywatch show linkedin-privacy-policy\n  policywatch show linkedin-privacy-policy 12 > policy-v12.txt"
+    )]
     Show {
         /// Target id.
         target: String,

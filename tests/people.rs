@@ -72,3 +72,67 @@ async fn completions_and_the_man_page_come_from_the_cli_definitions() {
     let help = env.stdout(&["check-now", "--help"]);
     assert!(help.contains("Examples:"), "{help}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_has_examples_and_colour_is_for_terminals_only() {
+    let env = TestEnv::new().await;
+    for cmd in [
+        "check-now",
+        "validate",
+        "history",
+        "diff",
+        "show",
+        "rules",
+        "run",
+        "status",
+        "test-email",
+        "outbox",
+        "digest",
+        "report",
+        "feed",
+        "import",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            env.stdout(&[cmd, "--help"]).contains("Examples:"),
+            "{cmd} --help has no examples"
+        );
+    }
+    let page = env.page("/p").await;
+    page.serve(crate::common::linkedin_version(
+        "privacy-policy/2025-09-23.md",
+    ));
+    env.write_watchlist(&env.target("pp", "/p"));
+    // piped: plain
+    let piped = env.run(&["check-now", "--no-mail"]);
+    assert!(
+        !String::from_utf8_lossy(&piped.stdout).contains('\u{1b}'),
+        "no escapes when piped"
+    );
+    // on a terminal (script(1) gives it a pty): colour, unless NO_COLOR is set
+    let bin = assert_cmd::cargo::cargo_bin("policywatch");
+    let on_tty = |no_color: bool| {
+        let cmd = format!(
+            "{} --watchlist {} check-now --no-mail",
+            bin.display(),
+            env.watchlist_path().display()
+        );
+        let mut c = std::process::Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]).env_remove("NO_COLOR");
+        if no_color {
+            c.env("NO_COLOR", "1");
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stdout).to_string()
+    };
+    let coloured = on_tty(false);
+    assert!(
+        coloured.contains("\u{1b}[1m") && coloured.contains("TARGET"),
+        "{coloured:?}"
+    );
+    let plain = on_tty(true);
+    assert!(
+        plain.contains("TARGET") && !plain.contains("\u{1b}[1m"),
+        "{plain:?}"
+    );
+}

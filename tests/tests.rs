@@ -14,4 +14,5 @@ mod faults_http;
 mod faults_process;
 mod feeds;
 mod people;
+mod report;
 mod watchlist;

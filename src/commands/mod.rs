@@ -5,6 +5,7 @@
 //! printed here and reported as [`Outcome::BadInput`]; failures of the machinery come back as
 //! [`CommandError`] for `main` to print.
 
+mod import;
 mod mail;
 mod service;
 
@@ -66,6 +67,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
         Command::TestEmail => mail::test_email(&cli).await,
         Command::Run => service::run(&cli).await,
         Command::Feed { out, ai_only } => feed(&cli, out, *ai_only).await,
+        Command::Report { out } => report(&cli, out).await,
+        Command::Import { dir, target, .. } => import::import(&cli, dir, target).await,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "policywatch", &mut std::io::stdout());
@@ -130,7 +133,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 change.added,
                 change.removed
             );
-            print!("{}", output::change_text(&change, &verdict));
+            print_human(&output::change_text(&change, &verdict))?;
             Ok(Outcome::Ok)
         }
         Command::Rules => {
@@ -166,6 +169,70 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
     }
 }
 
+/// Writes the HTML report of every document in the watchlist that has versions.
+async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandError> {
+    use crate::report::{ChangeData, DocData};
+    let Some(wl) = load(cli) else {
+        return Ok(Outcome::BadInput);
+    };
+    let Some(store) = open_store(cli).await? else {
+        return Ok(Outcome::BadInput);
+    };
+    let mut docs = Vec::new();
+    for t in &wl.targets {
+        let versions = store.history(t.id.as_str())?;
+        if versions.is_empty() {
+            continue;
+        }
+        let mut texts = Vec::new();
+        for v in &versions {
+            texts.push(
+                store
+                    .version(t.id.as_str(), Some(v.id))?
+                    .map(|v| v.text)
+                    .unwrap_or_default(),
+            );
+        }
+        let changes = versions
+            .windows(2)
+            .zip(texts.windows(2))
+            .map(|(v, t)| {
+                let change = diff::diff(&t[0], &t[1]);
+                let verdict = classify(&change, &wl.rules);
+                ChangeData {
+                    old: v[0].clone(),
+                    new: v[1].clone(),
+                    change,
+                    verdict,
+                }
+            })
+            .collect();
+        docs.push(DocData {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            url: t.url.to_string(),
+            current: texts.last().cloned().unwrap_or_default(),
+            versions: versions.clone(),
+            changes,
+        });
+    }
+    let files = crate::report::site(&docs);
+    for (path, html) in &files {
+        let file = out.join(path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(file, html)?;
+    }
+    println!(
+        "{}: {} pages for {} documents",
+        out.join("index.html").display(),
+        files.len(),
+        docs.len()
+    );
+    Ok(Outcome::Ok)
+}
+
 /// Writes the Atom feed of changes, replacing `out` atomically.
 async fn feed(cli: &Cli, out: &std::path::Path, ai_only: bool) -> Result<Outcome, CommandError> {
     let Some(wl) = load(cli) else {
@@ -187,6 +254,35 @@ async fn feed(cli: &Cli, out: &std::path::Path, ai_only: bool) -> Result<Outcome
     std::fs::rename(&tmp, out)?;
     println!("{}: {} changes", out.display(), changes.len());
     Ok(Outcome::Ok)
+}
+
+/// Prints human output, in colour on a terminal: never when piped or when NO_COLOR is set
+/// (anstream strips the styles then).
+pub(crate) fn print_human(text: &str) -> std::io::Result<()> {
+    use anstyle::{AnsiColor, Style};
+    let red = Style::new().fg_color(Some(AnsiColor::Red.into()));
+    let green = Style::new().fg_color(Some(AnsiColor::Green.into()));
+    let cyan = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
+    let bold = Style::new().bold();
+    let mut out = anstream::stdout().lock();
+    for line in text.lines() {
+        let style = if line.starts_with('-') {
+            red
+        } else if line.starts_with('+') {
+            green
+        } else if line.starts_with("@@") {
+            cyan
+        } else if line.starts_with("==")
+            || line.starts_with("TARGET")
+            || line.starts_with("AI-relevant")
+        {
+            bold
+        } else {
+            Style::new()
+        };
+        writeln!(out, "{style}{line}{style:#}")?;
+    }
+    Ok(())
 }
 
 /// Loads the watchlist, printing every problem when it is invalid.
@@ -259,9 +355,25 @@ async fn check_now(
         Fetcher::new(wl.host_delay)?,
         Settings::from(&wl),
     );
-    let reports = pipeline.check_all(&targets, wl.concurrency).await;
-    let mut out = std::io::stdout().lock();
+    // A progress bar on a terminal only: hidden under systemd, cron, CI and pipes.
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(targets.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checked {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let reports = pipeline
+        .check_all(&targets, wl.concurrency, &|r| {
+            bar.set_message(r.target.to_string());
+            bar.inc(1);
+        })
+        .await;
+    bar.finish_and_clear();
     if json {
+        let mut out = std::io::stdout().lock();
         for r in &reports {
             writeln!(
                 out,
@@ -270,9 +382,8 @@ async fn check_now(
             )?;
         }
     } else {
-        write!(out, "{}", output::check_summary(&reports))?;
+        print_human(&output::check_summary(&reports))?;
     }
-    drop(out);
     if !no_mail {
         mail::deliver_now(&wl, &store).await;
     }

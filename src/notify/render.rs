@@ -109,21 +109,17 @@ pub fn alert(a: &AlertInput<'_>) -> Rendered {
         n = a.new.0,
         nt = a.new.1,
     );
-    for m in v.matches.iter().take(MAX_REASONS) {
-        let side = if m.side == Side::Added {
-            "added"
-        } else {
-            "removed"
-        };
+    let reasons = reasons(v);
+    for (side, sentence, rules) in reasons.iter().take(MAX_REASONS) {
         let _ = writeln!(
             text,
-            "  - [{}] \"{}\" ({side}): {}",
-            m.rule, m.term, m.sentence
+            "  - ({side}) {sentence}\n      matched: {}",
+            rules.join(", ")
         );
     }
-    let more = v.matches.len().saturating_sub(MAX_REASONS);
+    let more = reasons.len().saturating_sub(MAX_REASONS);
     if more > 0 {
-        let _ = writeln!(text, "  … and {more} more");
+        let _ = writeln!(text, "  … and {more} more sentences");
     }
     let diff = change_text(a.change, &Verdict::default());
     let (shown, cut) = cap(&diff, a.max_body);
@@ -149,18 +145,12 @@ pub fn alert(a: &AlertInput<'_>) -> Rendered {
         esc(a.new.1),
         esc(&command)
     );
-    for m in v.matches.iter().take(MAX_REASONS) {
-        let side = if m.side == Side::Added {
-            "added"
-        } else {
-            "removed"
-        };
+    for (side, sentence, rules) in reasons.iter().take(MAX_REASONS) {
         let _ = write!(
             html,
-            "<li><b>{}</b> “{}” ({side}): {}</li>",
-            esc(&m.rule),
-            esc(&m.term),
-            esc(&m.sentence)
+            "<li>({side}) {}<br><small>matched: {}</small></li>",
+            esc(sentence),
+            esc(&rules.join(", "))
         );
     }
     if more > 0 {
@@ -278,6 +268,28 @@ pub fn feed_alert(
         subject,
         text,
     }
+}
+
+/// The matches grouped by sentence, in order: (added|removed, sentence, [`rule "term"`…]).
+fn reasons(v: &Verdict) -> Vec<(&'static str, &str, Vec<String>)> {
+    let mut out: Vec<(&'static str, &str, Vec<String>)> = Vec::new();
+    for m in &v.matches {
+        let side = if m.side == Side::Added {
+            "added"
+        } else {
+            "removed"
+        };
+        let rule = format!("{} \"{}\"", m.rule, m.term);
+        match out
+            .iter_mut()
+            .find(|(s, sentence, _)| *s == side && *sentence == m.sentence)
+        {
+            Some((_, _, rules)) if !rules.contains(&rule) => rules.push(rule),
+            Some(_) => {}
+            None => out.push((side, &m.sentence, vec![rule])),
+        }
+    }
+    out
 }
 
 /// The text up to `max` characters, cut at a line end.

@@ -34,7 +34,7 @@ fn an_alert_names_the_document_kind_counts_versions_and_command() {
         "Old version: 11",
         "New version: 12",
         "policywatch diff pp --from 11 --to 12",
-        "[ai-training] \"train\"",
+        "ai-training \"train\"",
         "{+",
     ] {
         assert!(

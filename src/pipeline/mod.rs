@@ -135,11 +135,21 @@ impl Pipeline {
     }
 
     /// Checks every target given, at most `concurrency` at once; reports come in input order.
-    pub async fn check_all(&self, targets: &[&Target], concurrency: usize) -> Vec<CheckReport> {
-        futures_util::stream::iter(targets.iter().map(|t| self.check(t)))
-            .buffered(concurrency.max(1))
-            .collect()
-            .await
+    /// `done` is told of each finished check (for a progress bar).
+    pub async fn check_all(
+        &self,
+        targets: &[&Target],
+        concurrency: usize,
+        done: &(dyn Fn(&CheckReport) + Sync),
+    ) -> Vec<CheckReport> {
+        futures_util::stream::iter(targets.iter().map(|t| async move {
+            let report = self.check(t).await;
+            done(&report);
+            report
+        }))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
     }
 
     /// Checks one target through every stage.
@@ -270,6 +280,15 @@ impl Pipeline {
             }
             None => (None, previous, None),
         };
+        // After an import the stored text came from Markdown, not from this page's HTML: the
+        // first live version re-baselines (recorded, not judged, never alerted).
+        let mut analysis = analysis;
+        if state.extract_key.as_deref() == Some(crate::import::IMPORTED_KEY)
+            && let Some(a) = analysis.as_mut()
+        {
+            a.verdict = Verdict::default();
+            a.items.clear();
+        }
         let wants_alert = analysis
             .as_ref()
             .is_some_and(|a| a.changed && notify::wants_alert(&a.verdict, &self.settings.alerts));

@@ -1,0 +1,145 @@
+//! `import` of real LinkedIn history and the HTML `report`, checked in a real browser
+//! (Debian's chromium, headless): the pages load from disk, render the diff, log no console
+//! errors.
+
+use std::process::Command;
+
+use crate::common::{TestEnv, fixtures_dir};
+
+fn chromium(args: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .args(["--enable-logging=stderr", "--v=0"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .expect("chromium (Debian package chromium) is needed for the report test")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imported_linkedin_history_makes_a_report_that_renders_in_a_browser() {
+    let env = TestEnv::new().await;
+    let targets = "[[target]]\nid = \"pp\"\nname = \"LinkedIn Privacy Policy\"\nurl = \"https://www.linkedin.com/legal/privacy-policy\"\nselect = [\"#component-container\"]\n\
+                   [[target]]\nid = \"eu\"\nname = \"LinkedIn European Regional Privacy Notice\"\nurl = \"https://www.linkedin.com/legal/privacy/eu\"\nselect = [\"#component-container\"]\n";
+    env.write_watchlist(targets);
+    for (id, folder) in [("pp", "privacy-policy"), ("eu", "privacy-policy-eu")] {
+        let dir = fixtures_dir().join(folder);
+        let out = env.stdout(&[
+            "import",
+            "--format",
+            "ota",
+            dir.to_str().unwrap(),
+            "--target",
+            id,
+        ]);
+        assert!(out.contains("versions imported"), "{out}");
+    }
+    // imported, classified, no mail
+    let history = env.stdout(&["history", "pp"]);
+    assert!(
+        history.contains("2021-10-25")
+            && history.contains("2024-09-19")
+            && history.contains("AI (high)"),
+        "{history}"
+    );
+    assert!(
+        env.stdout(&["outbox", "--json"]).trim().is_empty(),
+        "an import sends no mail"
+    );
+    // importing twice is refused: history would be out of order
+    let dir = fixtures_dir().join("privacy-policy");
+    assert_eq!(
+        env.run(&[
+            "import",
+            "--format",
+            "ota",
+            dir.to_str().unwrap(),
+            "--target",
+            "pp"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+
+    let site = env.dir.path().join("site");
+    env.stdout(&["report", "--out", site.to_str().unwrap()]);
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    for day in ["2024-09-19", "2025-11-03", "2025-11-04", "2025-09-18"] {
+        assert!(index.contains(day), "{day} missing from the timeline");
+    }
+    let row = |day: &str| {
+        index
+            .split("<tr>")
+            .find(|r| r.contains(day))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        row("2024-09-19").contains("AI · high"),
+        "September 2024 AI change marked"
+    );
+    assert!(
+        row("2025-11-03").contains("AI · high"),
+        "November 2025 AI change marked"
+    );
+
+    // the change page of September 2024 in a real browser
+    let page = index
+        .split("href=\"")
+        .map(|s| s.split('"').next().unwrap_or_default())
+        .find(|h| h.starts_with("changes/pp-") && row("2024-09-19").contains(h))
+        .unwrap()
+        .to_string();
+    let url = format!("file://{}", site.join(&page).display());
+    let dom = chromium(&["--dump-dom", &url]);
+    let html = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        html.contains("<ins>") && html.contains("<mark>"),
+        "diff rendered: {}",
+        &html[..html.len().min(500)]
+    );
+    assert!(
+        html.contains("develop and <mark>train</mark> artificial intelligence")
+            || html.contains("<mark>train</mark>"),
+        "matched terms highlighted"
+    );
+    let shot = env.dir.path().join("change.png");
+    let out = chromium(&[
+        "--window-size=1200,1400",
+        &format!("--screenshot={}", shot.display()),
+        &url,
+    ]);
+    let png = std::fs::read(&shot).unwrap_or_default();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "a rendered screenshot ({} bytes)",
+        png.len()
+    );
+    let stderr =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&dom.stderr);
+    assert!(!stderr.contains(":CONSOLE("), "console messages: {stderr}");
+    // every page links back and every link resolves on disk
+    for href in index
+        .split("href=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap_or_default())
+    {
+        if !href.starts_with("http") {
+            assert!(site.join(href).is_file(), "broken link {href}");
+        }
+    }
+}
