@@ -223,13 +223,18 @@ impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     ///
     /// Two processes opening a new database at once (a daemon starting while `status` runs) can
-    /// meet SQLite's lock-upgrade deadlock, which it reports as busy at once rather than waiting;
-    /// the open is retried for a few seconds in that case.
+    /// meet SQLite's lock-upgrade deadlock, which it reports as busy at once rather than waiting,
+    /// or both try to create the schema; the open is retried for a few seconds in those cases.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut tries = 0;
         loop {
             match Self::open_once(path) {
-                Err(e) if e.is_busy() && tries < 50 => {
+                // Busy: another connection holds the lock. A failed migration: another process
+                // was migrating the same new file at the same moment (its tables now exist); a
+                // second look finds the schema current. A real migration error repeats.
+                Err(e)
+                    if (e.is_busy() || matches!(e, StoreError::Migration { .. })) && tries < 50 =>
+                {
                     tries += 1;
                     std::thread::sleep(Duration::from_millis(100));
                 }

@@ -277,3 +277,19 @@ fn retention_keeps_the_newest_snapshots_and_every_version() {
     assert_eq!(linked, 2);
     assert_eq!(s.version("t", None).unwrap().unwrap().text, "text 4");
 }
+
+#[test]
+fn processes_creating_one_new_database_at_once_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let p = path.clone();
+            std::thread::spawn(move || Store::open(&p).map(|_| ()).map_err(|e| e.to_string()))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    assert!(Store::open(&path).unwrap().history("t").unwrap().is_empty());
+}
