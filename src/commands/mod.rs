@@ -242,13 +242,7 @@ async fn feed(cli: &Cli, out: &std::path::Path, ai_only: bool) -> Result<Outcome
         return Ok(Outcome::BadInput);
     };
     let changes = store.changes(ai_only, 500)?;
-    let name_of = |key: &str| {
-        wl.targets
-            .iter()
-            .find(|t| t.id.as_str() == key)
-            .map_or_else(|| key.to_string(), |t| t.name.clone())
-    };
-    let xml = crate::atom::changes_feed(&changes, &name_of, ai_only);
+    let xml = crate::atom::changes_feed(&changes, &|id| wl.name_of(id), ai_only);
     let tmp = out.with_extension("atom.tmp");
     std::fs::write(&tmp, xml)?;
     std::fs::rename(&tmp, out)?;

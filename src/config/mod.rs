@@ -164,6 +164,28 @@ impl Validator<'_> {
         }
     }
 
+    /// An array of tables (`[[target]]`, `[[rule]]`), each deserialized on its own so that one
+    /// bad table does not hide the others; named `key[1]`, `key[2]`… in errors.
+    fn tables<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+        value: Spanned<DeValue<'_>>,
+    ) -> Vec<(String, T)> {
+        let span = value.span();
+        let DeValue::Array(items) = value.into_inner() else {
+            self.err(span.start, key, format!("expected [[{key}]] tables"));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let name = format!("{key}[{}]", i + 1);
+            if let Some(t) = self.section::<T>(&name, item.clone()) {
+                out.push((name, t));
+            }
+        }
+        out
+    }
+
     fn watchlist(&mut self, path: &Path, root: DeTable<'_>) -> Watchlist {
         let mut store = RawStore::default();
         let mut defaults = RawDefaults::default();
@@ -178,34 +200,8 @@ impl Validator<'_> {
                 "email" => email = self.section("email", value),
                 "alerts" => alerts = self.section("alerts", value),
                 "digest" => digest = self.section("digest", value),
-                "target" => {
-                    let span = value.span();
-                    match value.into_inner() {
-                        DeValue::Array(items) => {
-                            for (i, item) in items.iter().enumerate() {
-                                let name = format!("target[{}]", i + 1);
-                                if let Some(t) = self.section::<RawTarget>(&name, item.clone()) {
-                                    targets.push((name, t));
-                                }
-                            }
-                        }
-                        _ => self.err(span.start, "target", "expected [[target]] tables"),
-                    }
-                }
-                "rule" => {
-                    let span = value.span();
-                    match value.into_inner() {
-                        DeValue::Array(items) => {
-                            for (i, item) in items.iter().enumerate() {
-                                let name = format!("rule[{}]", i + 1);
-                                if let Some(r) = self.section::<RawRule>(&name, item.clone()) {
-                                    rules.push((name, r));
-                                }
-                            }
-                        }
-                        _ => self.err(span.start, "rule", "expected [[rule]] tables"),
-                    }
-                }
+                "target" => targets = self.tables::<RawTarget>("target", value),
+                "rule" => rules = self.tables::<RawRule>("rule", value),
                 other => {
                     let msg = format!(
                         "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `email`, `alerts`, `digest`"

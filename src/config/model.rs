@@ -117,6 +117,14 @@ pub struct Watchlist {
 }
 
 impl Watchlist {
+    /// A target's name, or the id itself for one no longer in the watchlist.
+    pub fn name_of(&self, id: &str) -> String {
+        self.targets
+            .iter()
+            .find(|t| t.id.as_str() == id)
+            .map_or_else(|| id.to_string(), |t| t.name.clone())
+    }
+
     /// The targets named by `ids` (all enabled ones when empty), or the ids that do not exist.
     pub fn select(&self, ids: &[String]) -> Result<Vec<&Target>, Vec<String>> {
         if ids.is_empty() {

@@ -152,18 +152,11 @@ pub async fn queue_digest(
     if material.is_empty() && !wl.digest.send_empty {
         return Ok(None);
     }
-    let names: Vec<(String, String)> = wl
-        .targets
-        .iter()
-        .map(|t| (t.id.to_string(), t.name.clone()))
-        .collect();
-    let name_of = |key: &str| {
-        names
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or_else(|| key.to_string(), |(_, n)| n.clone())
-    };
-    let message = render::digest(&material, &name_of, &crate::store::timestamp(now));
+    let message = render::digest(
+        &material,
+        &|id| wl.name_of(id),
+        &crate::store::timestamp(now),
+    );
     let rows = mails(
         "digest",
         &format!("digest:{}", now.timestamp_millis()),
