@@ -1,7 +1,7 @@
 use super::*;
 use crate::classify::{RuleSet, classify};
 use crate::diff::diff;
-use crate::store::VersionMeta;
+use crate::store::{DigestMaterial, VersionMeta};
 
 const OLD: &str = "We collect data.\nWe use it to run the service.";
 
