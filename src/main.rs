@@ -18,8 +18,11 @@ fn main() -> ExitCode {
     } else {
         "warn"
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One async thread: the work is waiting on the network; parsing and SQLite run on the
+    // blocking pool anyway. Fewer threads keep a years-long daemon small.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .max_blocking_threads(16)
         .build()
     {
         Ok(rt) => rt,
