@@ -65,17 +65,29 @@ pub(super) fn sha256(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-/// Extracts, diffs and classifies one fetched body.
+/// A page read: its text and whether that text is new.
+pub struct Reading {
+    text: String,
+    text_hash: String,
+    raw_hash: String,
+    /// Whether the text is new (see [`Analysis::changed`]).
+    pub changed: bool,
+    seen: Option<i64>,
+    feed: Option<Vec<FeedItem>>,
+}
+
+/// Extracts one fetched body and compares its hash with the previous and recent versions.
 ///
 /// `known` are recent versions' ids and hashes: a text equal to one of them is a flip back to a
-/// known state (A/B tests, rollbacks), not a change.
-pub fn analyse(
+/// known state (A/B tests, rollbacks), not a change. Only a new text needs the previous text
+/// (for [`judge`]), so the store loads it only then.
+pub fn read(
     page: &Page,
+    raw_hash: String,
     target: &Target,
-    rules: &RuleSet,
-    previous: Option<&Version>,
+    previous_hash: Option<&str>,
     known: &[(i64, String)],
-) -> Result<Analysis, String> {
+) -> Result<Reading, String> {
     let (text, feed) = match target.kind {
         Kind::Page => {
             let decoded = extract::decode(&page.body, page.content_type.as_deref());
@@ -91,16 +103,36 @@ pub fn analyse(
         }
     };
     let text_hash = sha256(text.as_bytes());
-    let same = previous.is_some_and(|p| p.meta.hash == text_hash);
+    let same = previous_hash == Some(text_hash.as_str());
     let seen = known
         .iter()
         .find(|(_, h)| *h == text_hash)
         .map(|(id, _)| *id)
         .filter(|_| !same);
     let changed = !same && seen.is_none();
-    let change = previous
-        .filter(|_| changed)
-        .map(|p| diff::diff(&p.text, &text));
+    Ok(Reading {
+        raw_hash,
+        text,
+        text_hash,
+        changed,
+        seen,
+        feed,
+    })
+}
+
+/// Diffs and classifies a reading against the previous version (given only when the text is
+/// new and there is one).
+pub fn judge(r: Reading, rules: &RuleSet, previous: Option<&Version>) -> Analysis {
+    let Reading {
+        text,
+        text_hash,
+        raw_hash,
+        changed,
+        seen,
+        feed,
+    } = r;
+    let previous = previous.filter(|_| changed);
+    let change = previous.map(|p| diff::diff(&p.text, &text));
     let (verdict, items, new_items) = match (&feed, previous) {
         // A feed's first version is a baseline: none of its old items is news.
         (Some(_), None) => (Verdict::default(), Vec::new(), Some(0)),
@@ -136,8 +168,8 @@ pub fn analyse(
             None,
         ),
     };
-    Ok(Analysis {
-        raw_hash: sha256(&page.body),
+    Analysis {
+        raw_hash,
         text,
         text_hash,
         changed,
@@ -146,5 +178,5 @@ pub fn analyse(
         verdict,
         items,
         new_items,
-    })
+    }
 }

@@ -27,7 +27,7 @@ use crate::diff::Change;
 use crate::fetch::{FetchRequest, Fetched, Fetcher, RetryPolicy};
 use crate::notify;
 use crate::store::{Failure, NewVersion, Observation, Recorded, SharedStore, Snapshot};
-pub use analyse::{Analysis, ItemVerdict, analyse};
+pub use analyse::{Analysis, ItemVerdict, judge, read};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -251,6 +251,10 @@ impl Pipeline {
         let previous = state.last_version;
         // Byte-identical to the last page read with the same extraction settings: the text cannot
         // differ, so the page is not parsed again (exact: any byte, header or selector change reads it).
+        let raw_hash = page
+            .as_ref()
+            .map(|p| analyse::sha256(&p.body))
+            .unwrap_or_default();
         let page = page.filter(|p| {
             let same = previous.is_some()
                 && state.extract_key.as_deref() == Some(target.extract_key.as_str())
@@ -258,7 +262,7 @@ impl Pipeline {
                     .last_snapshot
                     .as_ref()
                     .is_some_and(|(hash, content_type)| {
-                        *content_type == p.content_type && *hash == analyse::sha256(&p.body)
+                        *content_type == p.content_type && *hash == raw_hash
                     });
             if same {
                 tracing::debug!("byte-identical page: not parsed again");
@@ -267,16 +271,31 @@ impl Pipeline {
         });
         let (page, previous, analysis) = match page {
             Some(page) => {
-                let (target, settings) = (target.clone(), Arc::clone(&self.settings));
-                let known = state.known.clone();
-                let (page, previous, analysis) = tokio::task::spawn_blocking(move || {
-                    let analysis =
-                        analyse(&page, &target, &settings.rules, previous.as_ref(), &known);
-                    (page, previous, analysis)
+                let (t, known) = (target.clone(), state.known.clone());
+                let previous_hash = previous.as_ref().map(|p| p.hash.clone());
+                let (page, reading) = tokio::task::spawn_blocking(move || {
+                    let reading =
+                        analyse::read(&page, raw_hash, &t, previous_hash.as_deref(), &known);
+                    (page, reading)
                 })
                 .await
                 .map_err(|e| format!("extract task failed: {e}"))?;
-                (Some(page), previous, Some(analysis?))
+                let reading = reading?;
+                // The previous text is needed (and read) only when the text is new.
+                let previous_text = match (&previous, reading.changed) {
+                    (Some(p), true) => {
+                        let (id, key) = (p.id, target.id.to_string());
+                        self.store.call(move |s| s.version(&key, Some(id))).await?
+                    }
+                    _ => None,
+                };
+                let settings = Arc::clone(&self.settings);
+                let analysis = tokio::task::spawn_blocking(move || {
+                    analyse::judge(reading, &settings.rules, previous_text.as_ref())
+                })
+                .await
+                .map_err(|e| format!("diff task failed: {e}"))?;
+                (Some(page), previous, Some(analysis))
             }
             None => (None, previous, None),
         };
@@ -308,9 +327,7 @@ impl Pipeline {
                 (settings.alerts.on_failure_after, mails)
             });
         let target_owned = target.clone();
-        let previous_meta = previous
-            .as_ref()
-            .map(|v| (v.meta.id, v.meta.recorded_at.clone()));
+        let previous_meta = previous.as_ref().map(|v| (v.id, v.recorded_at.clone()));
         let (recorded, analysis) = self
             .store
             .call(move |s| {
@@ -369,7 +386,7 @@ impl Pipeline {
             })
             .await?;
 
-        report.previous = previous.as_ref().map(|v| v.meta.id);
+        report.previous = previous.as_ref().map(|v| v.id);
         match recorded {
             Recorded::Version(id) => {
                 report.status = if previous.is_some() {

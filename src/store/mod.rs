@@ -98,8 +98,9 @@ pub struct TargetState {
     pub etag: Option<String>,
     /// `Last-Modified` to echo.
     pub last_modified: Option<String>,
-    /// The version the page showed at the last successful check (usually the latest), if any.
-    pub last_version: Option<Version>,
+    /// The version the page showed at the last successful check (usually the latest), if any;
+    /// its text is read only when needed.
+    pub last_version: Option<VersionMeta>,
     /// The most recent versions' ids and text hashes, newest first (to recognise a page that
     /// flips back to a text it had).
     pub known: Vec<(i64, String)>,
@@ -360,7 +361,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         let last_version = match seen {
-            Some(v) => self.version(target, Some(v))?,
+            Some(v) => self.version_meta(target, Some(v))?,
             None => None,
         };
         Ok(TargetState {
@@ -369,7 +370,7 @@ impl Store {
             known,
             last_version: match last_version {
                 Some(v) => Some(v),
-                None => self.version(target, None)?,
+                None => self.version_meta(target, None)?,
             },
             last_snapshot,
             extract_key,

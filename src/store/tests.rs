@@ -68,7 +68,8 @@ fn versions_are_written_only_when_the_text_changes() {
     assert_eq!(s.previous_version("t", v2).unwrap().unwrap().text, "one");
     let state = s.target_state("t").unwrap();
     assert_eq!(state.etag.as_deref(), Some("\"e1\""));
-    assert_eq!(state.last_version.unwrap().text, "two");
+    assert_eq!((state.last_version.unwrap().id, state.known.len()), (v2, 2));
+    assert_eq!(s.version("t", Some(v2)).unwrap().unwrap().text, "two");
     // identical raw bodies are stored once
     let snaps: i64 = s
         .conn
@@ -89,10 +90,11 @@ fn a_failure_counts_but_never_touches_the_last_version() {
     assert_eq!(
         (
             state.consecutive_failures,
-            state.last_version.unwrap().text.as_str()
+            state.last_version.unwrap().hash.as_str()
         ),
-        (2, "good")
+        (2, "h1")
     );
+    assert_eq!(s.version("t", None).unwrap().unwrap().text, "good");
     s.record(&obs(None, "", &[])).unwrap();
     assert_eq!(s.target_state("t").unwrap().consecutive_failures, 0);
 }
