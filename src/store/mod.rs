@@ -252,14 +252,14 @@ impl Store {
         let mut conn = Connection::open(path).map_err(sqlite)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite)?;
         // A foreign or corrupt file fails here, on its first read.
-        let app_id: i32 = conn
-            .pragma_query_value(None, "application_id", |r| r.get(0))
-            .map_err(sqlite)?;
-        let tables: i64 = conn
+        // One statement, so one snapshot: read apart, another process could commit its new
+        // schema in between and the file would look foreign.
+        let (app_id, tables): (i32, i64) = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+                "SELECT (SELECT application_id FROM pragma_application_id),
+                        (SELECT count(*) FROM sqlite_schema WHERE type = 'table')",
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(sqlite)?;
         if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
