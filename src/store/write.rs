@@ -14,10 +14,7 @@ impl Store {
     /// state and log, all in one transaction.
     pub fn record(&mut self, obs: &Observation<'_>) -> Result<Recorded, StoreError> {
         let path = self.path.clone();
-        let sqlite = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sqlite = sqlite_error(&path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -161,10 +158,7 @@ impl Store {
             error,
         } = *failure;
         let path = self.path.clone();
-        let sqlite = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sqlite = sqlite_error(&path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -187,6 +181,14 @@ impl Store {
         }
         tx.commit().map_err(sqlite)?;
         Ok(failures)
+    }
+}
+
+/// Maps SQLite errors of one write to the store's error, naming the database.
+fn sqlite_error(path: &std::path::Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+    move |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
     }
 }
 

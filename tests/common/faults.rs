@@ -139,32 +139,7 @@ pub struct BadTlsServer {
 impl BadTlsServer {
     pub fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let status = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-days",
-                "30",
-            ])
-            .args([
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            ])
-            .arg("-keyout")
-            .arg(dir.path().join("k.pem"))
-            .arg("-out")
-            .arg(dir.path().join("c.pem"))
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        super::smtp::make_cert(dir.path());
         let port = {
             let l = TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -172,9 +147,9 @@ impl BadTlsServer {
         let child = Command::new("openssl")
             .args(["s_server", "-quiet", "-www", "-accept", &port.to_string()])
             .arg("-cert")
-            .arg(dir.path().join("c.pem"))
+            .arg(dir.path().join("cert.pem"))
             .arg("-key")
-            .arg(dir.path().join("k.pem"))
+            .arg(dir.path().join("key.pem"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -26,7 +26,7 @@ pub struct SmtpServer {
 }
 
 /// A certificate rustls accepts for 127.0.0.1 (not a CA; see NOTES-stack.md).
-fn make_cert(dir: &Path) {
+pub fn make_cert(dir: &Path) {
     let status = Command::new("openssl")
         .args([
             "req",
