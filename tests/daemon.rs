@@ -22,18 +22,24 @@ fn integrity_ok(env: &TestEnv) {
     assert_eq!(ok, "ok");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn run_checks_on_schedule_records_the_change_and_mails_it() {
+/// A fixture page serving `version`, checked every second, with mail to a test SMTP server.
+async fn mailing_env(version: &str) -> (SmtpServer, TestEnv, crate::common::Page) {
     let server = SmtpServer::start(Mode::StartTls, &[]);
     let env = TestEnv::new().await;
     let page = env.page(PP).await;
-    page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
+    page.serve(linkedin_version(version));
     env.write_watchlist(&format!(
         "{}{EVERY_SECOND}{}",
         env.target("pp", PP),
         server.email_toml(&["dpo@example.com"])
     ));
     env.set_env("POLICYWATCH_SMTP_PASSWORD", PASSWORD);
+    (server, env, page)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_checks_on_schedule_records_the_change_and_mails_it() {
+    let (server, env, page) = mailing_env("privacy-policy/2024-08-01.md").await;
     let mut d = env.start_daemon(&[]);
     d.expect(45, "the first version", || versions(&env, "pp") == 1)
         .await;
@@ -155,16 +161,7 @@ async fn a_second_daemon_on_one_database_is_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_during_a_check_then_restart_alerts_exactly_once() {
-    let server = SmtpServer::start(Mode::StartTls, &[]);
-    let env = TestEnv::new().await;
-    let page = env.page(PP).await;
-    page.serve(linkedin_version("privacy-policy/2025-09-23.md"));
-    env.write_watchlist(&format!(
-        "{}{EVERY_SECOND}{}",
-        env.target("pp", PP),
-        server.email_toml(&["dpo@example.com"])
-    ));
-    env.set_env("POLICYWATCH_SMTP_PASSWORD", PASSWORD);
+    let (server, env, page) = mailing_env("privacy-policy/2025-09-23.md").await;
     env.check(&[]);
     page.serve(linkedin_version("privacy-policy/2025-11-03.md"));
     page.set(|s| s.delay = Some(Duration::from_millis(1500)));
