@@ -2,11 +2,13 @@
 //!
 //! For N = 200 and N = 1000 generated LinkedIn-shaped pages of ~100 KB served on 127.0.0.1:
 //! one `check-now` as a baseline, then 10% of the pages get a one-sentence edit and another
-//! 10% new per-request ids only, and a second `check-now` is measured: wall time, CPU time
-//! (user + sys), peak RSS, and the changes detected (must be exactly the edited 10%). The
-//! floor is the CPU time of bare scraper parses of the same pages. Then: the idle daemon's
-//! RSS with 20 targets, the database's bytes per stored version, and extract + diff + classify
-//! of two 1 MB documents. `POLICYWATCH_BENCH_N` (comma-separated) overrides the sizes.
+//! 10% new per-request ids only, and a second `check-now` is measured (three times from the same
+//! baseline; the median by CPU is printed): wall time, CPU time (user + sys), peak RSS, and the
+//! changes detected (must be exactly the edited 10%). The floor is the CPU time of bare scraper
+//! parses of the same pages (median of three). Then: the idle daemon's RSS with 20 targets, once
+//! started and once it has checked them all, the database's bytes per stored version, and
+//! extract + diff + classify of two 1 MB documents. `POLICYWATCH_BENCH_N` (comma-separated)
+//! overrides the sizes.
 
 // Bench code: a failed unwrap is a failed bench. The only unsafe is wait4/getrusage, which
 // std does not expose; each call site says why it is sound.
@@ -27,6 +29,8 @@ use policywatch::extract::{CssSelector, Rules, extract};
 
 const BIN: &str = env!("CARGO_BIN_EXE_policywatch");
 const PAGE_BYTES: usize = 100_000;
+/// Measured runs per figure; the median is printed.
+const RUNS: usize = 3;
 
 /// Each page's (revision, noise); bodies are generated per request, so this process stays
 /// small: a forked child's peak RSS counts its parent's memory until exec.
@@ -171,6 +175,13 @@ fn load(n: usize) {
         n,
         "baseline"
     );
+    // the baseline, kept so that every measured run starts from the same database
+    let base = dir.path().join("base.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    std::fs::copy(&db, &base).unwrap();
     {
         let mut p = pages.write().unwrap();
         for i in 0..n {
@@ -181,7 +192,25 @@ fn load(n: usize) {
             }
         }
     }
-    let second = measured(&args);
+    // the second run, three times from the baseline: the median by CPU is reported
+    let mut runs: Vec<Usage> = (0..RUNS)
+        .map(|_| {
+            for ext in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+            }
+            std::fs::copy(&base, &db).unwrap();
+            let run = measured(&args);
+            let changed = run
+                .stdout
+                .lines()
+                .filter(|l| l.contains("\"changed\""))
+                .count();
+            assert_eq!(changed, n / 10, "every run finds exactly the edited pages");
+            run
+        })
+        .collect();
+    runs.sort_by_key(|u| u.cpu);
+    let second = runs.swap_remove(RUNS / 2);
     let changed = second
         .stdout
         .lines()
@@ -202,12 +231,18 @@ fn load(n: usize) {
         .enumerate()
         .map(|(i, (r, s))| support::page(i as u64, *r, *s, PAGE_BYTES))
         .collect();
-    let before = process_cpu();
-    for p in &bodies {
-        let doc = scraper::Html::parse_document(p);
-        std::hint::black_box(doc.select(&sel).next().is_some());
-    }
-    let floor = process_cpu() - before;
+    let mut floors: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let before = process_cpu();
+            for p in &bodies {
+                let doc = scraper::Html::parse_document(p);
+                std::hint::black_box(doc.select(&sel).next().is_some());
+            }
+            process_cpu() - before
+        })
+        .collect();
+    floors.sort();
+    let floor = floors[RUNS / 2];
     drop(bodies);
 
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -234,38 +269,64 @@ fn load(n: usize) {
     assert_eq!(changed, n / 10, "exactly the edited pages are changes");
 }
 
+/// The daemon with 20 targets, all due a few seconds after it starts: its RSS once started and
+/// idle, and again once it has checked all 20 and is idle again (the state it spends its life in).
 fn idle_daemon() {
     let dir = tempfile::tempdir().unwrap();
     let pages: Pages = Arc::new(RwLock::new(vec![(0, 0); 20]));
     let port = serve(pages);
-    let wl = watchlist(dir.path(), port, 20, "0 0 1 1 *");
+    // a 6-field (seconds-first) schedule: once, 4 s from now
+    let due = chrono::Utc::now() + chrono::Duration::seconds(4);
+    let schedule = due.format("%S %M %H %d %m *").to_string();
+    let wl = watchlist(dir.path(), port, 20, &schedule);
+    let db = dir.path().join("pw.db");
     let mut child = Command::new(BIN)
         .args([
             "--watchlist",
             wl.to_str().unwrap(),
             "--db",
-            dir.path().join("pw.db").to_str().unwrap(),
+            db.to_str().unwrap(),
             "run",
         ])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let rss = |k: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(k))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap_or("0")
-            .parse::<f64>()
-            .unwrap()
-            / 1024.0
+    let rss = |pid: u32| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let get = |k: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(k))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .unwrap_or("0")
+                .parse::<f64>()
+                .unwrap()
+                / 1024.0
+        };
+        (
+            get("VmRSS:"),
+            get("VmHWM:"),
+            get("RssAnon:"),
+            get("RssFile:"),
+        )
     };
+    std::thread::sleep(Duration::from_secs(2));
+    let started = rss(child.id());
+    let checked = || {
+        rusqlite::Connection::open(&db)
+            .and_then(|c| c.query_row("SELECT count(*) FROM check_log", [], |r| r.get::<_, i64>(0)))
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while checked() < 20 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(checked(), 20, "the daemon checked its 20 targets");
+    std::thread::sleep(Duration::from_secs(2));
+    let after = rss(child.id());
     println!(
-        "idle daemon, 20 targets: RSS {:.1} MB (peak {:.1} MB)",
-        rss("VmRSS:"),
-        rss("VmHWM:")
+        "idle daemon, 20 targets: RSS {:.1} MB once started; {:.1} MB idle after checking all 20 ({:.1} MB anonymous + {:.1} MB mapped files; peak {:.1} MB)",
+        started.0, after.0, after.2, after.3, after.1
     );
     child.kill().unwrap();
     child.wait().unwrap();

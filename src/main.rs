@@ -18,11 +18,14 @@ fn main() -> ExitCode {
     } else {
         "warn"
     });
-    // One async thread: the work is waiting on the network; parsing and SQLite run on the
-    // blocking pool anyway. Fewer threads keep a years-long daemon small.
+    // One async thread: the work is waiting on the network. Parsing and SQLite run on the
+    // blocking pool, sized to the cores plus one (for SQLite or a DNS lookup while the cores
+    // parse): more threads add no speed, only per-thread heaps and regex caches (with 16 the
+    // 200-page run peaked 6 MB higher).
+    let blocking = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .max_blocking_threads(16)
+        .max_blocking_threads(blocking)
         .build()
     {
         Ok(rt) => rt,

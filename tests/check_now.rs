@@ -33,6 +33,8 @@ async fn first_check_is_new_and_fresh_noise_is_unchanged() {
     assert_eq!(r["error"], Value::Null);
 
     // the server renders fresh per-request ids into every response, as LinkedIn does
+    // reqwest is built without a TLS provider of its own (policywatch installs ring)
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let get = || async {
         reqwest::get(env.url(PP))
             .await

@@ -8,13 +8,12 @@
 //! sections (`expandable-section__content`, help-centre `collapsible__body`) as hidden or
 //! aria-hidden, and those are the document, not chrome.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node, Selector};
 
-use super::normalize::{is_invisible, normalize_line};
+use super::normalize::{is_invisible, is_nfc, normalize_line};
 use super::{ExtractError, Rules};
 
 const SKIPPED: &[&str] = &[
@@ -66,25 +65,44 @@ const BLOCKS: &[&str] = &[
 const PARAGRAPH_LEVEL: &str = "p, li, h1, h2, h3, h4, h5, h6, table, dd, dt, blockquote, pre";
 
 #[allow(clippy::expect_used)]
-static LOGIN_WALL: LazyLock<Selector> = LazyLock::new(|| {
-    // Invariant: a constant, valid selector.
-    Selector::parse(
-        r#"input[type="password" i], input[name="session_key"], input[name="session_password"]"#,
-    )
-    .expect("constant selector parses")
-});
-#[allow(clippy::expect_used)]
 static PARAGRAPHS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse(PARAGRAPH_LEVEL).expect("constant selector parses"));
 
 /// A page with a password field is a login or sign-up wall: a policy page never has one.
+/// (`input[type="password" i], input[name="session_key"], input[name="session_password"]`,
+/// as one pass over the nodes rather than three selector matches against every element.)
 pub(super) fn is_login_wall(doc: &Html) -> bool {
-    doc.select(&LOGIN_WALL).next().is_some()
+    doc.tree.root().descendants().any(|n| {
+        n.value().as_element().is_some_and(|el| {
+            el.name() == "input"
+                && (el
+                    .attr("type")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("password"))
+                    || el
+                        .attr("name")
+                        .is_some_and(|n| n == "session_key" || n == "session_password"))
+        })
+    })
+}
+
+/// Node ids, sorted for binary search: a handful of selected or removed elements per page.
+struct NodeSet(Vec<NodeId>);
+
+impl NodeSet {
+    fn new(mut ids: Vec<NodeId>) -> Self {
+        ids.sort_unstable();
+        ids.dedup();
+        Self(ids)
+    }
+
+    fn contains(&self, id: NodeId) -> bool {
+        self.0.binary_search(&id).is_ok()
+    }
 }
 
 /// The structured text under every `select` match, minus `remove` matches.
 pub(super) fn select_text(doc: &Html, rules: &Rules) -> Result<String, ExtractError> {
-    let mut selected = HashSet::new();
+    let mut selected = Vec::new();
     for sel in &rules.select {
         let before = selected.len();
         selected.extend(doc.select(&sel.selector).map(|e| e.id()));
@@ -92,34 +110,32 @@ pub(super) fn select_text(doc: &Html, rules: &Rules) -> Result<String, ExtractEr
             return Err(ExtractError::SelectorMissed(sel.source().to_string()));
         }
     }
-    let removed: HashSet<NodeId> = rules
-        .remove
-        .iter()
-        .flat_map(|sel| doc.select(&sel.selector).map(|e| e.id()))
-        .collect();
+    let selected = NodeSet::new(selected);
+    let removed = NodeSet::new(
+        rules
+            .remove
+            .iter()
+            .flat_map(|sel| doc.select(&sel.selector).map(|e| e.id()))
+            .collect(),
+    );
     let mut w = Writer::default();
     find_selected(*doc.root_element(), &selected, &removed, &mut w);
     w.break_line();
-    Ok(w.lines.join("\n"))
+    Ok(w.out)
 }
 
 /// The structured text of an HTML fragment (a feed item's summary or content).
 pub(super) fn fragment_text(fragment: &str) -> String {
     let doc = Html::parse_fragment(fragment);
     let mut w = Writer::default();
-    write_node(*doc.root_element(), &HashSet::new(), &mut w);
+    write_node(*doc.root_element(), &NodeSet(Vec::new()), &mut w);
     w.break_line();
-    w.lines.join("\n")
+    w.out
 }
 
 /// Walks down to each selected element, in document order, without entering one twice.
-fn find_selected(
-    node: NodeRef<'_, Node>,
-    selected: &HashSet<NodeId>,
-    removed: &HashSet<NodeId>,
-    w: &mut Writer,
-) {
-    if selected.contains(&node.id()) {
+fn find_selected(node: NodeRef<'_, Node>, selected: &NodeSet, removed: &NodeSet, w: &mut Writer) {
+    if selected.contains(node.id()) {
         write_node(node, removed, w);
         w.break_line();
         return;
@@ -129,12 +145,12 @@ fn find_selected(
     }
 }
 
-fn write_node(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>, w: &mut Writer) {
+fn write_node(node: NodeRef<'_, Node>, removed: &NodeSet, w: &mut Writer) {
     match node.value() {
         Node::Text(t) => w.text(t),
         Node::Element(el) => {
             let name = el.name();
-            if removed.contains(&node.id()) || SKIPPED.contains(&name) {
+            if removed.contains(node.id()) || SKIPPED.contains(&name) {
                 return;
             }
             let hidden = el.attr("hidden").is_some()
@@ -153,9 +169,9 @@ fn write_node(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>, w: &mut Writer
             if block {
                 w.break_line();
                 if let Some(level) = heading_level(name) {
-                    w.prefix = format!("{} ", "#".repeat(level));
+                    w.prefix = HEADING_PREFIXES[level - 1];
                 } else if name == "li" {
-                    w.prefix = "- ".to_string();
+                    w.prefix = "- ";
                 }
             }
             for child in node.children() {
@@ -163,7 +179,7 @@ fn write_node(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>, w: &mut Writer
             }
             if block {
                 w.break_line();
-                w.prefix.clear();
+                w.prefix = "";
             }
         }
         _ => {}
@@ -181,18 +197,37 @@ fn heading_level(name: &str) -> Option<usize> {
     }
 }
 
-/// Accumulates lines, collapsing whitespace (NBSP included) as it goes.
+const HEADING_PREFIXES: [&str; 6] = ["# ", "## ", "### ", "#### ", "##### ", "###### "];
+
+/// Accumulates lines into `out` (joined by newlines), collapsing whitespace (NBSP included)
+/// as it goes.
 #[derive(Default)]
 struct Writer {
-    lines: Vec<String>,
+    out: String,
     cur: String,
     space: bool,
-    prefix: String,
+    prefix: &'static str,
 }
 
 impl Writer {
     fn text(&mut self, s: &str) {
-        for c in s.chars() {
+        // Runs of plain ASCII words are copied whole; anything else goes char by char.
+        let mut rest = s;
+        while !rest.is_empty() {
+            let word = rest
+                .bytes()
+                .position(|b| !b.is_ascii_graphic())
+                .unwrap_or(rest.len());
+            if word > 0 {
+                if self.space && !self.cur.is_empty() {
+                    self.cur.push(' ');
+                }
+                self.space = false;
+                self.cur.push_str(&rest[..word]);
+                rest = &rest[word..];
+                continue;
+            }
+            let Some(c) = rest.chars().next() else { break };
             if c.is_whitespace() {
                 self.space = true;
             } else if !is_invisible(c) {
@@ -202,6 +237,7 @@ impl Writer {
                 self.space = false;
                 self.cur.push(c);
             }
+            rest = &rest[c.len_utf8()..];
         }
     }
 
@@ -214,9 +250,18 @@ impl Writer {
 
     fn break_line(&mut self) {
         if !self.cur.is_empty() {
-            let line = normalize_line(&format!("{}{}", self.prefix, self.cur));
-            self.lines.push(line);
-            self.prefix.clear();
+            if !self.out.is_empty() {
+                self.out.push('\n');
+            }
+            // `cur` is collapsed already: only a line that is not plainly NFC needs the full pass.
+            if is_nfc(&self.cur) {
+                self.out.push_str(self.prefix);
+                self.out.push_str(&self.cur);
+            } else {
+                self.out
+                    .push_str(&normalize_line(&format!("{}{}", self.prefix, self.cur)));
+            }
+            self.prefix = "";
         }
         self.cur.clear();
         self.space = false;

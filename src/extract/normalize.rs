@@ -12,11 +12,17 @@ pub fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{FEFF}' | '\u{00AD}' | '\u{2060}')
 }
 
+/// Whether `s` is certainly NFC already (the quick check; ASCII always is).
+pub fn is_nfc(s: &str) -> bool {
+    s.is_ascii()
+        || unicode_normalization::is_nfc_quick(s.chars())
+            == unicode_normalization::IsNormalized::Yes
+}
+
 /// One line of text, normalised: NFC, single spaces, no invisible characters, trimmed.
 pub fn normalize_line(line: &str) -> String {
     // Almost all text is NFC already; the quick check spares the decompose/recompose pass.
-    if unicode_normalization::is_nfc_quick(line.chars()) == unicode_normalization::IsNormalized::Yes
-    {
+    if is_nfc(line) {
         return collapse(line.chars());
     }
     collapse(line.nfc())

@@ -145,6 +145,9 @@ impl Fetcher {
     /// Builds the client: rustls with certificate verification, gzip/brotli/deflate, at most
     /// 10 redirects, and `host_delay` between requests to one host.
     pub fn new(host_delay: Duration) -> Result<Self, FetchError> {
+        // reqwest is built without a provider of its own; ring is the process's (an error only
+        // says one is installed already).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::limited(10))
             .connect_timeout(Duration::from_secs(15))

@@ -253,7 +253,7 @@ impl Pipeline {
         // differ, so the page is not parsed again (exact: any byte, header or selector change reads it).
         let raw_hash = page
             .as_ref()
-            .map(|p| analyse::sha256(&p.body))
+            .map(|p| analyse::raw_hash(&p.body))
             .unwrap_or_default();
         let page = page.filter(|p| {
             let same = previous.is_some()

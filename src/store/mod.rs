@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 
 pub use outbox::{DigestMaterial, Mail, NewMail};
@@ -100,7 +100,7 @@ pub struct TargetState {
     pub last_modified: Option<String>,
     /// The version the page showed at the last successful check (usually the latest), if any;
     /// its text is read only when needed.
-    pub last_version: Option<VersionMeta>,
+    pub last_version: Option<VersionRef>,
     /// The most recent versions' ids and text hashes, newest first (to recognise a page that
     /// flips back to a text it had).
     pub known: Vec<(i64, String)>,
@@ -110,6 +110,18 @@ pub struct TargetState {
     pub extract_key: Option<String>,
     /// Failures in a row so far.
     pub consecutive_failures: u32,
+}
+
+/// A version as a check needs it: no text, and none of the columns stored after it (reading
+/// those walks the text's overflow pages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRef {
+    /// Version id.
+    pub id: i64,
+    /// When it was recorded (RFC 3339, UTC).
+    pub recorded_at: String,
+    /// sha256 of the text, hex.
+    pub hash: String,
 }
 
 /// Renders the alert mail of a new version, given its id (known only inside the transaction).
@@ -168,7 +180,8 @@ pub struct Snapshot<'a> {
     pub content_type: Option<&'a str>,
     /// The body as fetched.
     pub body: &'a [u8],
-    /// sha256 of the body, hex.
+    /// The body's identity: `blake3:` and the hex digest. (Snapshots stored by earlier builds
+    /// hold a plain SHA-256 hex, which never equals the new form.)
     pub hash: &'a str,
 }
 
@@ -360,8 +373,25 @@ impl Store {
             .map_err(|e| self.err(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
+        let version_ref = |version: Option<i64>| {
+            self.conn
+                .query_row(
+                    "SELECT id, recorded_at, hash FROM version
+                     WHERE target_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id DESC LIMIT 1",
+                    params![id, version],
+                    |r| {
+                        Ok(VersionRef {
+                            id: r.get(0)?,
+                            recorded_at: r.get(1)?,
+                            hash: r.get(2)?,
+                        })
+                    },
+                )
+                .optional()
+                .map_err(|e| self.err(e))
+        };
         let last_version = match seen {
-            Some(v) => self.version_meta(target, Some(v))?,
+            Some(v) => version_ref(Some(v))?,
             None => None,
         };
         Ok(TargetState {
@@ -370,7 +400,7 @@ impl Store {
             known,
             last_version: match last_version {
                 Some(v) => Some(v),
-                None => self.version_meta(target, None)?,
+                None => version_ref(None)?,
             },
             last_snapshot,
             extract_key,
@@ -409,3 +439,23 @@ impl SharedStore {
 
 #[cfg(test)]
 mod tests;
+
+/// `execute` through the connection's statement cache: a check runs the same few statements
+/// every time, and parsing them again each time was a visible part of a check's CPU.
+pub(super) fn execute(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(p)
+}
+
+/// `query_row` through the statement cache (see [`execute`]).
+pub(super) fn query_row<T>(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(p, f)
+}

@@ -92,7 +92,7 @@ pub(super) fn enqueue(
     at: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     for m in mails {
-        tx.execute(
+        super::execute(tx,
             "INSERT OR IGNORE INTO outbox (kind, key, message_id, recipient, target_id, version_id, subject,
                                            body_text, body_html, created_at, next_attempt_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
@@ -281,7 +281,8 @@ impl Store {
             source,
         };
         let tx = self.conn.transaction().map_err(sqlite)?;
-        tx.execute(
+        super::execute(
+            &tx,
             "INSERT INTO digest (created_at, last_version_id, last_check_id) VALUES (?1, ?2, ?3)",
             params![ts(at), material.last_version_id, material.last_check_id],
         )

@@ -20,27 +20,27 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sqlite)?;
         let target_id = upsert_target(&tx, obs.target, obs.url).map_err(sqlite)?;
-        let latest: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
-                [target_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(sqlite)?;
+        let latest: Option<(i64, String)> = super::query_row(
+            &tx,
+            "SELECT id, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
+            [target_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(sqlite)?;
         let first = latest.is_none();
         let mut snapshot_id = None;
         if let Some(s) = obs.snapshot {
-            let last: Option<String> = tx
-                .query_row(
-                    "SELECT hash FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
-                    [target_id],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(sqlite)?;
+            let last: Option<String> = super::query_row(
+                &tx,
+                "SELECT hash FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
+                [target_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sqlite)?;
             if last.as_deref() != Some(s.hash) {
-                tx.execute(
+                super::execute(&tx,
                     "INSERT INTO snapshot (target_id, fetched_at, url, content_type, hash, size, body)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![target_id, ts(obs.at), s.url, s.content_type, s.hash, s.body.len() as i64, compress(s.body)],
@@ -53,7 +53,8 @@ impl Store {
             }
         }
         if let Some(key) = obs.extract_key {
-            tx.execute(
+            super::execute(
+                &tx,
                 "UPDATE target SET extract_key = ?2 WHERE id = ?1",
                 params![target_id, key],
             )
@@ -63,7 +64,7 @@ impl Store {
             Some(v) if latest.as_ref().map(|(_, h)| h.as_str()) != Some(v.hash) => {
                 let terms = serde_json::to_string(v.matched_terms).unwrap_or_else(|_| "[]".into());
                 let new_items = serde_json::to_string(v.new_items).unwrap_or_else(|_| "[]".into());
-                tx.execute(
+                super::execute(&tx,
                     "INSERT INTO version (target_id, snapshot_id, recorded_at, hash, size, text, added, removed,
                                           ai_relevant, severity, matched_terms, new_items)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -92,7 +93,8 @@ impl Store {
             Recorded::Unchanged(_) => obs.seen,
         };
         if let Some(seen) = seen {
-            tx.execute(
+            super::execute(
+                &tx,
                 "UPDATE target SET seen_version_id = ?2 WHERE id = ?1",
                 params![target_id, seen],
             )
@@ -104,13 +106,13 @@ impl Store {
             outbox::enqueue(&tx, &alert(id), Some(target_id), Some(id), obs.at).map_err(sqlite)?;
         }
         if let Some((threshold, mails)) = &obs.recovery {
-            let failures: u32 = tx
-                .query_row(
-                    "SELECT consecutive_failures FROM target WHERE id = ?1",
-                    [target_id],
-                    |r| r.get(0),
-                )
-                .map_err(sqlite)?;
+            let failures: u32 = super::query_row(
+                &tx,
+                "SELECT consecutive_failures FROM target WHERE id = ?1",
+                [target_id],
+                |r| r.get(0),
+            )
+            .map_err(sqlite)?;
             if failures >= *threshold {
                 outbox::enqueue(&tx, mails, Some(target_id), None, obs.at).map_err(sqlite)?;
             }
@@ -120,7 +122,7 @@ impl Store {
             Recorded::Version(id) => ("changed", Some(id)),
             Recorded::Unchanged(_) => ("unchanged", None),
         };
-        tx.execute(
+        super::execute(&tx,
             "UPDATE target SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
                     consecutive_failures = 0, last_error = NULL, last_checked_at = ?4, last_success_at = ?4,
                     last_change_at = CASE WHEN ?5 THEN ?4 ELSE last_change_at END
@@ -164,15 +166,15 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sqlite)?;
         let target_id = upsert_target(&tx, target, url).map_err(sqlite)?;
-        let failures: u32 = tx
-            .query_row(
-                "UPDATE target SET consecutive_failures = consecutive_failures + 1, last_error = ?2,
+        let failures: u32 = super::query_row(
+            &tx,
+            "UPDATE target SET consecutive_failures = consecutive_failures + 1, last_error = ?2,
                         last_checked_at = ?3
                  WHERE id = ?1 RETURNING consecutive_failures",
-                params![target_id, error, ts(at)],
-                |r| r.get(0),
-            )
-            .map_err(sqlite)?;
+            params![target_id, error, ts(at)],
+            |r| r.get(0),
+        )
+        .map_err(sqlite)?;
         log_check(&tx, target_id, at, "failed", None, Some(error), duration).map_err(sqlite)?;
         if let Some((threshold, mails)) = incident
             && failures == threshold
@@ -198,20 +200,34 @@ fn prune_snapshots(
     target_id: i64,
     keep: usize,
 ) -> rusqlite::Result<()> {
-    let old = "SELECT id FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT -1 OFFSET ?2";
-    tx.execute(
-        &format!("UPDATE version SET snapshot_id = NULL WHERE snapshot_id IN ({old})"),
-        params![target_id, keep as i64],
+    // Found through the (target_id, id) index alone; usually there is nothing to prune.
+    let oldest_kept: Option<i64> = super::query_row(
+        tx,
+        "SELECT id FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2",
+        params![target_id, keep.saturating_sub(1) as i64],
+        |r| r.get(0),
+    )
+    .optional()?;
+    let Some(oldest_kept) = oldest_kept else {
+        return Ok(());
+    };
+    // Only this target's versions, through their index: never a scan of every version's page.
+    super::execute(
+        tx,
+        "UPDATE version SET snapshot_id = NULL WHERE target_id = ?1 AND snapshot_id < ?2",
+        params![target_id, oldest_kept],
     )?;
-    tx.execute(
-        &format!("DELETE FROM snapshot WHERE id IN ({old})"),
-        params![target_id, keep as i64],
+    super::execute(
+        tx,
+        "DELETE FROM snapshot WHERE target_id = ?1 AND id < ?2",
+        params![target_id, oldest_kept],
     )?;
     Ok(())
 }
 
 fn upsert_target(tx: &rusqlite::Transaction<'_>, key: &str, url: &str) -> rusqlite::Result<i64> {
-    tx.query_row(
+    super::query_row(
+        tx,
         "INSERT INTO target (key, url) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET url = excluded.url RETURNING id",
         params![key, url],
@@ -228,7 +244,8 @@ fn log_check(
     error: Option<&str>,
     duration: Duration,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    super::execute(
+        tx,
         "INSERT INTO check_log (target_id, checked_at, status, version_id, error, duration_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
