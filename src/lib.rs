@@ -26,6 +26,7 @@ pub mod diff;
 pub mod extract;
 pub mod fetch;
 pub mod import;
+pub mod memory;
 pub mod notify;
 pub mod output;
 pub mod pipeline;

@@ -11,6 +11,7 @@ use policywatch::commands::{self, Outcome};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    policywatch::memory::one_arena();
     let cli = Cli::parse();
     // The service reports what it does; one-off commands only warn.
     init_logging(if matches!(cli.command, Command::Run) {

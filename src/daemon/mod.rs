@@ -165,6 +165,8 @@ pub async fn run(
     let mut cycle = Cycle::default();
     let watchdog = systemd::Watchdog::from_env();
     let mut watchdog_tick = tokio::time::interval(watchdog.interval());
+    // Parsing the watchlist and opening the store leave freed memory behind.
+    crate::memory::release_free_heap();
     systemd::ready(loaded.targets.len());
     tracing::info!(targets = loaded.targets.len(), db = %db_path.display(), "policywatch running");
 
@@ -255,6 +257,8 @@ pub async fn run(
                 if checks.is_empty() {
                     systemd::status(&cycle.summary(plan.next_wake()));
                     cycle = Cycle::default();
+                    // Idle until the next due check, usually hours: hand back what the round freed.
+                    crate::memory::release_free_heap();
                 }
             }
             // The due time, or MAX_SLEEP: go round and look at the clock.

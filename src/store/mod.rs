@@ -333,40 +333,43 @@ impl Store {
 
     /// The state of a target (default for one never checked).
     pub fn target_state(&self, target: &str) -> Result<TargetState, StoreError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT id, etag, last_modified, consecutive_failures, seen_version_id, extract_key
+        // One read transaction for the four reads (each would otherwise take and drop its own
+        // WAL read lock, a few syscalls apiece), through the statement cache.
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let conn: &Connection = &tx;
+        let row = query_row(
+            conn,
+            "SELECT id, etag, last_modified, consecutive_failures, seen_version_id, extract_key
                  FROM target WHERE key = ?1",
-                [target],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get::<_, u32>(3)?,
-                        r.get::<_, Option<i64>>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+            [target],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(|e| self.err(e))?;
         let Some((id, etag, last_modified, consecutive_failures, seen, extract_key)) = row else {
             return Ok(TargetState::default());
         };
-        let last_snapshot = self
-            .conn
-            .query_row(
-                "SELECT hash, content_type FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+        let last_snapshot = query_row(
+            conn,
+            "SELECT hash, content_type FROM snapshot WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| self.err(e))?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 10",
             )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 10")
             .map_err(|e| self.err(e))?;
         let known = stmt
             .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -374,21 +377,21 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         let version_ref = |version: Option<i64>| {
-            self.conn
-                .query_row(
-                    "SELECT id, recorded_at, hash FROM version
+            query_row(
+                conn,
+                "SELECT id, recorded_at, hash FROM version
                      WHERE target_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id DESC LIMIT 1",
-                    params![id, version],
-                    |r| {
-                        Ok(VersionRef {
-                            id: r.get(0)?,
-                            recorded_at: r.get(1)?,
-                            hash: r.get(2)?,
-                        })
-                    },
-                )
-                .optional()
-                .map_err(|e| self.err(e))
+                params![id, version],
+                |r| {
+                    Ok(VersionRef {
+                        id: r.get(0)?,
+                        recorded_at: r.get(1)?,
+                        hash: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
         };
         let last_version = match seen {
             Some(v) => version_ref(Some(v))?,

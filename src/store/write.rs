@@ -52,14 +52,6 @@ impl Store {
                 }
             }
         }
-        if let Some(key) = obs.extract_key {
-            super::execute(
-                &tx,
-                "UPDATE target SET extract_key = ?2 WHERE id = ?1",
-                params![target_id, key],
-            )
-            .map_err(sqlite)?;
-        }
         let recorded = match obs.version {
             Some(v) if latest.as_ref().map(|(_, h)| h.as_str()) != Some(v.hash) => {
                 let terms = serde_json::to_string(v.matched_terms).unwrap_or_else(|_| "[]".into());
@@ -92,14 +84,6 @@ impl Store {
             Recorded::Version(id) => Some(id),
             Recorded::Unchanged(_) => obs.seen,
         };
-        if let Some(seen) = seen {
-            super::execute(
-                &tx,
-                "UPDATE target SET seen_version_id = ?2 WHERE id = ?1",
-                params![target_id, seen],
-            )
-            .map_err(sqlite)?;
-        }
         if let Recorded::Version(id) = recorded
             && let Some(alert) = obs.alert
         {
@@ -125,9 +109,11 @@ impl Store {
         super::execute(&tx,
             "UPDATE target SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
                     consecutive_failures = 0, last_error = NULL, last_checked_at = ?4, last_success_at = ?4,
-                    last_change_at = CASE WHEN ?5 THEN ?4 ELSE last_change_at END
+                    last_change_at = CASE WHEN ?5 THEN ?4 ELSE last_change_at END,
+                    seen_version_id = coalesce(?6, seen_version_id),
+                    extract_key = coalesce(?7, extract_key)
              WHERE id = ?1",
-            params![target_id, obs.etag, obs.last_modified, ts(obs.at), version_id.is_some()],
+            params![target_id, obs.etag, obs.last_modified, ts(obs.at), version_id.is_some(), seen, obs.extract_key],
         )
         .map_err(sqlite)?;
         log_check(
