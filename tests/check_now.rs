@@ -324,4 +324,40 @@ async fn a_byte_identical_page_is_not_parsed_again_but_never_at_the_cost_of_a_ch
     // fresh per-request ids: other bytes, same text: parsed, unchanged
     page.set(|s| s.fresh_noise = true);
     assert_eq!(skipped(&env), ("unchanged".into(), false));
+
+    // a snapshot stored by an earlier build holds a plain SHA-256 hex: the same bytes are read
+    // once more (never skipped on a hash of another kind), then skipped again
+    page.set(|s| s.fresh_noise = false);
+    assert_eq!(skipped(&env).0, "unchanged");
+    assert_eq!(skipped(&env), ("unchanged".into(), true));
+    let db = rusqlite::Connection::open(env.db_path()).unwrap();
+    let latest = "(SELECT max(id) FROM snapshot)";
+    let hash: String = db
+        .query_row(
+            &format!("SELECT hash FROM snapshot WHERE id = {latest}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(hash.starts_with("blake3:"), "{hash}");
+    // what the earlier build stored: the SHA-256 hex of the same (decompressed) bytes
+    let body: Vec<u8> = db
+        .query_row(
+            &format!("SELECT body FROM snapshot WHERE id = {latest}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::DeflateDecoder::new(&body[..]), &mut raw)
+        .unwrap();
+    let old = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&raw));
+    db.execute(
+        &format!("UPDATE snapshot SET hash = ?1 WHERE id = {latest}"),
+        [old],
+    )
+    .unwrap();
+    drop(db);
+    assert_eq!(skipped(&env), ("unchanged".into(), false));
+    assert_eq!(skipped(&env), ("unchanged".into(), true));
 }
