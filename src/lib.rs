@@ -15,6 +15,7 @@
 //! - [`classify`]: the AI-relevance verdict on a change.
 //! - [`output`]: tables, diffs and JSON lines for the CLI (pure).
 //! - [`commands`]: what each CLI command does; `main.rs` only parses and maps exit codes.
+//! - [`memory`]: two calls into glibc's allocator that keep the heap small (the only unsafe).
 
 pub mod atom;
 pub mod classify;
