@@ -333,7 +333,7 @@ impl Store {
 
     /// The state of a target (default for one never checked).
     pub fn target_state(&self, target: &str) -> Result<TargetState, StoreError> {
-        // One read transaction for the four reads (each would otherwise take and drop its own
+        // One read transaction for all these reads (each would otherwise take and drop its own
         // WAL read lock, a few syscalls apiece), through the statement cache.
         let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
         let conn: &Connection = &tx;

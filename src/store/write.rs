@@ -40,7 +40,8 @@ impl Store {
             .optional()
             .map_err(sqlite)?;
             if last.as_deref() != Some(s.hash) {
-                super::execute(&tx,
+                super::execute(
+                    &tx,
                     "INSERT INTO snapshot (target_id, fetched_at, url, content_type, hash, size, body)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![target_id, ts(obs.at), s.url, s.content_type, s.hash, s.body.len() as i64, compress(s.body)],
@@ -56,7 +57,8 @@ impl Store {
             Some(v) if latest.as_ref().map(|(_, h)| h.as_str()) != Some(v.hash) => {
                 let terms = serde_json::to_string(v.matched_terms).unwrap_or_else(|_| "[]".into());
                 let new_items = serde_json::to_string(v.new_items).unwrap_or_else(|_| "[]".into());
-                super::execute(&tx,
+                super::execute(
+                    &tx,
                     "INSERT INTO version (target_id, snapshot_id, recorded_at, hash, size, text, added, removed,
                                           ai_relevant, severity, matched_terms, new_items)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -106,7 +108,8 @@ impl Store {
             Recorded::Version(id) => ("changed", Some(id)),
             Recorded::Unchanged(_) => ("unchanged", None),
         };
-        super::execute(&tx,
+        super::execute(
+            &tx,
             "UPDATE target SET etag = coalesce(?2, etag), last_modified = coalesce(?3, last_modified),
                     consecutive_failures = 0, last_error = NULL, last_checked_at = ?4, last_success_at = ?4,
                     last_change_at = CASE WHEN ?5 THEN ?4 ELSE last_change_at END,
@@ -155,8 +158,8 @@ impl Store {
         let failures: u32 = super::query_row(
             &tx,
             "UPDATE target SET consecutive_failures = consecutive_failures + 1, last_error = ?2,
-                        last_checked_at = ?3
-                 WHERE id = ?1 RETURNING consecutive_failures",
+                    last_checked_at = ?3
+             WHERE id = ?1 RETURNING consecutive_failures",
             params![target_id, error, ts(at)],
             |r| r.get(0),
         )
