@@ -4,7 +4,8 @@
 //!   its own freed memory. Our threads are few (the async thread and a blocking pool the size of
 //!   the cores) and their allocations mostly small (served per thread by glibc's tcache). One
 //!   shared arena keeps a 200-page `check-now` about 2 MB smaller (21.8 -> 19.8 MB peak) for
-//!   some lock contention: the 1000-page run's CPU rose from 1.08x to 1.19x the parse floor.
+//!   some lock contention: the 1000-page run's CPU ranged 1.02-1.21x the parse floor over
+//!   several runs, against 1.06-1.09x with per-thread arenas.
 //! - [`release_free_heap`]: glibc keeps memory a round of checks freed (parsed pages, diffs) for
 //!   reuse; a daemon that then sleeps until its next check, usually hours, need not hold it, so
 //!   after a round it asks glibc to return every free page (`malloc_trim`).
