@@ -33,15 +33,18 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
     }
 }
 
-fn fail(s: &mut Store, at: DateTime<Utc>) -> u32 {
-    let f = Failure {
+fn failure(at: DateTime<Utc>) -> Failure<'static> {
+    Failure {
         target: "t",
         url: "u",
         at,
         duration: Duration::ZERO,
         error: "HTTP 500",
-    };
-    s.record_failure(&f, None).unwrap()
+    }
+}
+
+fn fail(s: &mut Store, at: DateTime<Utc>) -> u32 {
+    s.record_failure(&failure(at), None).unwrap()
 }
 
 #[test]
@@ -182,13 +185,7 @@ fn one_incident_mail_per_incident_and_one_recovery() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("db")).unwrap();
     s.record(&obs(Some("one"), "h1", &[])).unwrap();
-    let f = Failure {
-        target: "t",
-        url: "u",
-        at: Utc::now(),
-        duration: Duration::ZERO,
-        error: "HTTP 500",
-    };
+    let f = failure(Utc::now());
     for i in 0..5 {
         s.record_failure(&f, Some((3, vec![mail(&format!("incident:{i}"))])))
             .unwrap();
@@ -220,13 +217,7 @@ fn digests_cover_what_came_since_the_last_one() {
     s.record_digest(&m, &[mail("digest:1")], Utc::now())
         .unwrap();
     assert!(s.digest_material().unwrap().is_empty());
-    let f = Failure {
-        target: "t",
-        url: "u",
-        at: Utc::now(),
-        duration: Duration::ZERO,
-        error: "HTTP 500",
-    };
+    let f = failure(Utc::now());
     s.record_failure(&f, None).unwrap();
     assert_eq!(s.digest_material().unwrap().failing.len(), 1);
     s.record(&obs(None, "", &[])).unwrap();
