@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
 pub use outbox::{DigestMaterial, Mail, NewMail};
@@ -366,45 +366,44 @@ impl Store {
         )
         .optional()
         .map_err(|e| self.err(e))?;
+        let version_ref = |r: &rusqlite::Row<'_>| {
+            Ok(VersionRef {
+                id: r.get(0)?,
+                recorded_at: r.get(1)?,
+                hash: r.get(2)?,
+            })
+        };
         let mut stmt = conn
             .prepare_cached(
-                "SELECT id, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 10",
+                "SELECT id, recorded_at, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 10",
             )
             .map_err(|e| self.err(e))?;
-        let known = stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        let recent = stmt
+            .query_map([id], version_ref)
             .map_err(|e| self.err(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
-        let version_ref = |version: Option<i64>| {
-            query_row(
-                conn,
-                "SELECT id, recorded_at, hash FROM version
-                     WHERE target_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id DESC LIMIT 1",
-                params![id, version],
-                |r| {
-                    Ok(VersionRef {
-                        id: r.get(0)?,
-                        recorded_at: r.get(1)?,
-                        hash: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))
-        };
-        let last_version = match seen {
-            Some(v) => version_ref(Some(v))?,
+        // The version last seen is nearly always the newest; an older one is read by id (and a
+        // missing one falls back to the newest).
+        let seen_version = match seen {
             None => None,
+            Some(v) => match recent.iter().find(|r| r.id == v) {
+                Some(r) => Some(r.clone()),
+                None => query_row(
+                    conn,
+                    "SELECT id, recorded_at, hash FROM version WHERE id = ?1 AND target_id = ?2",
+                    [v, id],
+                    version_ref,
+                )
+                .optional()
+                .map_err(|e| self.err(e))?,
+            },
         };
         Ok(TargetState {
             etag,
             last_modified,
-            known,
-            last_version: match last_version {
-                Some(v) => Some(v),
-                None => version_ref(None)?,
-            },
+            known: recent.iter().map(|r| (r.id, r.hash.clone())).collect(),
+            last_version: seen_version.or_else(|| recent.first().cloned()),
             last_snapshot,
             extract_key,
             consecutive_failures,
