@@ -8,7 +8,8 @@
 //! parses of the same pages (median of three). Then: the idle daemon's RSS with 20 targets, once
 //! started and once it has checked them all, the database's bytes per stored version, and
 //! extract + diff + classify of two 1 MB documents. `POLICYWATCH_BENCH_N` (comma-separated)
-//! overrides the sizes.
+//! overrides the sizes; `WRAP` runs every start of the binary under a profiler (for example
+//! `WRAP="valgrind --tool=callgrind"`), `POLICYWATCH_BENCH_BIN` measures another build of it.
 
 // Bench code: a failed unwrap is a failed bench. The only unsafe is wait4/getrusage, which
 // std does not expose; each call site says why it is sound.
@@ -27,7 +28,23 @@ use policywatch::classify::{RuleSet, classify};
 use policywatch::diff::diff;
 use policywatch::extract::{CssSelector, Rules, extract};
 
-const BIN: &str = env!("CARGO_BIN_EXE_policywatch");
+/// The binary measured: this build's, or `POLICYWATCH_BENCH_BIN`.
+fn bin() -> String {
+    std::env::var("POLICYWATCH_BENCH_BIN").unwrap_or(env!("CARGO_BIN_EXE_policywatch").into())
+}
+
+/// A command that starts the binary, under `WRAP` when it is set.
+fn command() -> Command {
+    match std::env::var("WRAP") {
+        Ok(w) => {
+            let mut words = w.split_whitespace();
+            let mut c = Command::new(words.next().unwrap());
+            c.args(words).arg(bin());
+            c
+        }
+        Err(_) => Command::new(bin()),
+    }
+}
 const PAGE_BYTES: usize = 100_000;
 /// Measured runs per figure; the median is printed.
 const RUNS: usize = 3;
@@ -87,19 +104,24 @@ struct Usage {
     stdout: String,
 }
 
+/// This process's peak RSS in KB (VmHWM).
+fn own_peak_kb() -> i64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 /// Runs the binary and measures it with wait4's rusage (which reaps it, so no `wait()`).
+///
+/// A child's `ru_maxrss` starts from its parent's peak: std spawns with `CLONE_VM`, and exec
+/// folds the shared (parent's) memory's high-water mark into the child's. So this process's
+/// peak is reset first (`clear_refs` 5) and must stay below the child's, or the figure would be
+/// this bench's own; that is asserted.
 #[allow(clippy::zombie_processes)]
 fn measured(args: &[&str]) -> Usage {
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
     let started = Instant::now();
-    let mut cmd = match std::env::var("WRAP") {
-        Ok(w) => {
-            let mut c = Command::new(w.split(' ').next().unwrap());
-            c.args(w.split(' ').skip(1)).arg(BIN);
-            c
-        }
-        Err(_) => Command::new(BIN),
-    };
-    let mut child = cmd
+    let mut child = command()
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -117,6 +139,12 @@ fn measured(args: &[&str]) -> Usage {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
     assert_eq!(pid, child.id() as i32);
+    assert!(
+        ru.ru_maxrss > own_peak_kb(),
+        "the child's peak RSS ({} KB) is not above the bench's own ({} KB): not measurable here",
+        ru.ru_maxrss,
+        own_peak_kb()
+    );
     let tv = |t: libc::timeval| {
         Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
     };
@@ -184,12 +212,8 @@ fn load(n: usize) {
     std::fs::copy(&db, &base).unwrap();
     {
         let mut p = pages.write().unwrap();
-        for i in 0..n {
-            match i % 10 {
-                0 => p[i] = (1, 0), // one-sentence edit
-                1 => p[i] = (0, 1), // new per-request ids only
-                _ => {}
-            }
+        for (i, page) in p.iter_mut().enumerate() {
+            *page = edited(i);
         }
     }
     // the second run, three times from the baseline: the median by CPU is reported
@@ -222,28 +246,7 @@ fn load(n: usize) {
         .filter(|l| l.contains("\"unchanged\""))
         .count();
 
-    // the floor: bare scraper parses (+ the one select) of the same pages
-    let sel = scraper::Selector::parse("#component-container").unwrap();
-    let bodies: Vec<String> = pages
-        .read()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, (r, s))| support::page(i as u64, *r, *s, PAGE_BYTES))
-        .collect();
-    let mut floors: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let before = process_cpu();
-            for p in &bodies {
-                let doc = scraper::Html::parse_document(p);
-                std::hint::black_box(doc.select(&sel).next().is_some());
-            }
-            process_cpu() - before
-        })
-        .collect();
-    floors.sort();
-    let floor = floors[RUNS / 2];
-    drop(bodies);
+    let floor = floor(n);
 
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
@@ -269,18 +272,72 @@ fn load(n: usize) {
     assert_eq!(changed, n / 10, "exactly the edited pages are changes");
 }
 
+/// A page's (revision, noise) for the second run: every tenth page gets a one-sentence edit,
+/// the page after it new per-request ids only.
+fn edited(i: usize) -> (u32, u64) {
+    match i % 10 {
+        0 => (1, 0),
+        1 => (0, 1),
+        _ => (0, 0),
+    }
+}
+
+/// Set (to N) in the bench's own child that measures the floor.
+const FLOOR: &str = "POLICYWATCH_BENCH_FLOOR";
+
+/// The floor for the second run's pages, measured in a child process: holding N pages here
+/// would raise this process's peak RSS above the measured runs' (see `measured`).
+fn floor(n: usize) -> Duration {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env(FLOOR, n.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "floor child failed");
+    let secs: f64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    Duration::from_secs_f64(secs)
+}
+
+/// The floor child: bare scraper parses (+ the one select) of the second run's pages; prints
+/// the median CPU seconds of three passes.
+fn print_floor(n: usize) {
+    let sel = scraper::Selector::parse("#component-container").unwrap();
+    let bodies: Vec<String> = (0..n)
+        .map(|i| {
+            let (r, s) = edited(i);
+            support::page(i as u64, r, s, PAGE_BYTES)
+        })
+        .collect();
+    let mut floors: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let before = process_cpu();
+            for p in &bodies {
+                let doc = scraper::Html::parse_document(p);
+                std::hint::black_box(doc.select(&sel).next().is_some());
+            }
+            process_cpu() - before
+        })
+        .collect();
+    floors.sort();
+    println!("{}", floors[RUNS / 2].as_secs_f64());
+}
+
 /// The daemon with 20 targets, all due a few seconds after it starts: its RSS once started and
 /// idle, and again once it has checked all 20 and is idle again (the state it spends its life in).
 fn idle_daemon() {
     let dir = tempfile::tempdir().unwrap();
     let pages: Pages = Arc::new(RwLock::new(vec![(0, 0); 20]));
     let port = serve(pages);
-    // a 6-field (seconds-first) schedule: once, 4 s from now
-    let due = chrono::Utc::now() + chrono::Duration::seconds(4);
+    // a 6-field (seconds-first) schedule: once, 4 s from now (40 s under a profiler's WRAP)
+    let lead = if std::env::var("WRAP").is_ok() { 40 } else { 4 };
+    let due = chrono::Utc::now() + chrono::Duration::seconds(lead);
     let schedule = due.format("%S %M %H %d %m *").to_string();
     let wl = watchlist(dir.path(), port, 20, &schedule);
     let db = dir.path().join("pw.db");
-    let mut child = Command::new(BIN)
+    let mut child = command()
         .args([
             "--watchlist",
             wl.to_str().unwrap(),
@@ -317,7 +374,7 @@ fn idle_daemon() {
             .and_then(|c| c.query_row("SELECT count(*) FROM check_log", [], |r| r.get::<_, i64>(0)))
             .unwrap_or(0)
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30 + 10 * lead as u64);
     while checked() < 20 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -328,8 +385,14 @@ fn idle_daemon() {
         "idle daemon, 20 targets: RSS {:.1} MB once started; {:.1} MB idle after checking all 20 ({:.1} MB anonymous + {:.1} MB mapped files; peak {:.1} MB)",
         started.0, after.0, after.2, after.3, after.1
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // SIGTERM, as systemd stops it (and a profiler then writes its figures)
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "the daemon stops cleanly on SIGTERM: {status}"
+    );
 }
 
 fn one_megabyte() {
@@ -362,6 +425,10 @@ fn one_megabyte() {
 }
 
 fn main() {
+    if let Ok(n) = std::env::var(FLOOR) {
+        print_floor(n.parse().unwrap());
+        return;
+    }
     // `cargo bench` passes --bench; `cargo test --benches` runs this too, briefly
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
