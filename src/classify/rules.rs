@@ -280,7 +280,7 @@ pub fn merge(user: &[RuleSpec]) -> Vec<RuleSpec> {
 }
 
 /// A compiled set of rules.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     /// In order: built-ins first, then user additions.
     pub rules: Vec<Rule>,
@@ -292,7 +292,11 @@ impl RuleSet {
     /// Compiles the built-ins merged with user specs. User specs are validated by the config
     /// loader first; a failure here names the rule.
     pub fn build(user: &[RuleSpec]) -> Result<Self, String> {
-        let specs = merge(user);
+        Self::compile(merge(user))
+    }
+
+    /// Compiles specs already merged (a set's own `specs`), in their order.
+    pub fn compile(specs: Vec<RuleSpec>) -> Result<Self, String> {
         let rules = specs
             .iter()
             .map(|s| {

@@ -27,6 +27,31 @@ fn the_built_in_rules_parse_and_compile() {
 }
 
 #[test]
+fn a_set_compiled_again_from_its_specs_judges_alike() {
+    // the daemon keeps a set's specs between rounds and compiles them again for each round
+    let user: Vec<RuleSpec> = toml::from_str::<std::collections::BTreeMap<String, Vec<RuleSpec>>>(
+        "[[rule]]\nid = \"copilot\"\nterms = [\"copilot\"]\nseverity = \"medium\"",
+    )
+    .unwrap()
+    .remove("rule")
+    .unwrap();
+    let loaded = RuleSet::build(&user).unwrap();
+    let again = RuleSet::compile(loaded.specs.clone()).unwrap();
+    let ids = |s: &RuleSet| s.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&again), ids(&loaded));
+    assert!(ids(&again).contains(&"copilot".to_string()));
+    let change = diff(
+        BASE,
+        &with_added("Copilot now drafts posts from your profile data."),
+    );
+    assert_eq!(
+        rule_ids(&classify(&change, &again)),
+        rule_ids(&classify(&change, &loaded))
+    );
+    assert!(rule_ids(&classify(&change, &again)).contains(&"copilot"));
+}
+
+#[test]
 fn an_added_training_sentence_is_high_and_quoted() {
     let s = "We may use your posts to develop and train artificial intelligence (AI) models.";
     let v = verdict(BASE, &with_added(s));

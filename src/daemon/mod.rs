@@ -25,6 +25,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::classify::{RuleSet, RuleSpec};
 use crate::config::{self, Target, TargetId, Watchlist};
 use crate::fetch::Fetcher;
 use crate::notify::{self, send::Mailer};
@@ -93,25 +94,58 @@ pub fn lock(db: &Path) -> Result<File, DaemonError> {
 }
 
 struct Loaded {
+    /// The watchlist, its compiled rules moved out (see `rules`).
     wl: Watchlist,
     targets: HashMap<TargetId, Arc<Target>>,
-    pipeline: Arc<Pipeline>,
+    /// The rules, compiled for each round of checks rather than held while idle: their regexes
+    /// are about a megabyte, compiling them takes a few milliseconds, rounds are hours apart.
+    rules: Vec<RuleSpec>,
+    /// The round's pipeline: built when a round starts, dropped when its last check ends.
+    pipeline: Option<Arc<Pipeline>>,
+    store: SharedStore,
+    fetcher: Fetcher,
     mailer: Option<Mailer>,
     digest_next: Option<DateTime<Utc>>,
 }
 
-fn load(wl: Watchlist, store: &SharedStore, fetcher: &Fetcher, now: DateTime<Utc>) -> Loaded {
+impl Loaded {
+    /// The pipeline of the round in progress, built for its first check.
+    fn pipeline(&mut self) -> Arc<Pipeline> {
+        let pipeline = self.pipeline.get_or_insert_with(|| {
+            // The same specs compiled when the watchlist was loaded; compiling is deterministic.
+            let rules = RuleSet::compile(self.rules.clone())
+                .unwrap_or_else(|e| unreachable!("loaded rules compile again: {e}"));
+            let settings = Settings {
+                rules,
+                ..Settings::from(&self.wl)
+            };
+            Arc::new(Pipeline::new(
+                self.store.clone(),
+                self.fetcher.clone(),
+                settings,
+            ))
+        });
+        Arc::clone(pipeline)
+    }
+}
+
+/// Between rounds the daemon sleeps, usually for hours: it hands back what the round (or the
+/// start) used and no longer needs: SQLite's page cache and the allocator's free pages.
+async fn release_memory(store: &SharedStore) {
+    if let Err(error) = store.release_memory().await {
+        tracing::warn!(%error, "SQLite kept its page cache");
+    }
+    crate::memory::release_free_heap();
+}
+
+fn load(mut wl: Watchlist, store: &SharedStore, fetcher: &Fetcher, now: DateTime<Utc>) -> Loaded {
+    let rules = std::mem::take(&mut wl.rules).specs;
     let targets = wl
         .targets
         .iter()
         .filter(|t| t.enabled)
         .map(|t| (t.id.clone(), Arc::new(t.clone())))
         .collect();
-    let pipeline = Arc::new(Pipeline::new(
-        store.clone(),
-        fetcher.clone(),
-        Settings::from(&wl),
-    ));
     let mailer = Mailer::new(&wl.email)
         .map_err(|e| tracing::error!(error = %e, "mail cannot be sent; it stays queued"))
         .ok();
@@ -119,7 +153,10 @@ fn load(wl: Watchlist, store: &SharedStore, fetcher: &Fetcher, now: DateTime<Utc
     Loaded {
         wl,
         targets,
-        pipeline,
+        rules,
+        pipeline: None,
+        store: store.clone(),
+        fetcher: fetcher.clone(),
         mailer,
         digest_next,
     }
@@ -166,7 +203,7 @@ pub async fn run(
     let watchdog = systemd::Watchdog::from_env();
     let mut watchdog_tick = tokio::time::interval(watchdog.interval());
     // Parsing the watchlist and opening the store leave freed memory behind.
-    crate::memory::release_free_heap();
+    release_memory(&store).await;
     systemd::ready(loaded.targets.len());
     tracing::info!(targets = loaded.targets.len(), db = %db_path.display(), "policywatch running");
 
@@ -177,7 +214,7 @@ pub async fn run(
             let Some(target) = loaded.targets.get(&id).cloned() else {
                 continue;
             };
-            let (pipeline, permits) = (Arc::clone(&loaded.pipeline), Arc::clone(&permits));
+            let (pipeline, permits) = (loaded.pipeline(), Arc::clone(&permits));
             checks.spawn(async move {
                 // The semaphore is never closed, so acquire only fails if it were.
                 let _permit = permits.acquire_owned().await;
@@ -257,8 +294,8 @@ pub async fn run(
                 if checks.is_empty() {
                     systemd::status(&cycle.summary(plan.next_wake()));
                     cycle = Cycle::default();
-                    // Idle until the next due check, usually hours: hand back what the round freed.
-                    crate::memory::release_free_heap();
+                    loaded.pipeline = None;
+                    release_memory(&store).await;
                 }
             }
             // The due time, or MAX_SLEEP: go round and look at the clock.

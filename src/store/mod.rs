@@ -234,6 +234,16 @@ fn ts(at: DateTime<Utc>) -> String {
 }
 
 impl Store {
+    /// Frees the connection's page cache (SQLite's `shrink_memory`).
+    pub fn release_memory(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA shrink_memory")
+            .map_err(|source| StoreError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     /// Opens (creating if needed) the database and brings its schema up to date.
     ///
     /// Two processes opening a new database at once (a daemon starting while `status` runs) can
@@ -419,6 +429,12 @@ impl SharedStore {
     /// Shares an open store.
     pub fn new(store: Store) -> Self {
         Self(Arc::new(Mutex::new(store)))
+    }
+
+    /// Frees the connection's page cache (SQLite's `shrink_memory`), as the daemon does between
+    /// rounds of checks.
+    pub async fn release_memory(&self) -> Result<(), String> {
+        self.call(|s| s.release_memory()).await
     }
 
     /// Runs `f` on the store without blocking the runtime.

@@ -120,6 +120,18 @@ fn reopening_keeps_data_and_the_schema() {
 }
 
 #[test]
+fn freeing_the_page_cache_keeps_the_store_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("db")).unwrap();
+    s.record(&obs(Some("one"), "h1", &[])).unwrap();
+    s.release_memory().unwrap();
+    s.record(&obs(Some("two"), "h2", &[])).unwrap();
+    s.release_memory().unwrap();
+    assert_eq!(s.version("t", None).unwrap().unwrap().text, "two");
+    assert_eq!(s.history("t").unwrap().len(), 2);
+}
+
+#[test]
 fn a_foreign_database_is_refused_not_reused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.db");
