@@ -15,11 +15,8 @@ impl Store {
     pub fn record(&mut self, obs: &Observation<'_>) -> Result<Recorded, StoreError> {
         let path = self.path.clone();
         let sqlite = sqlite_error(&path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite)?;
-        let target_id = upsert_target(&tx, obs.target, obs.url).map_err(sqlite)?;
+        let keep = self.keep_snapshots;
+        let (tx, target_id) = self.begin(obs.target, obs.url)?;
         let latest: Option<(i64, String)> = super::query_row(
             &tx,
             "SELECT id, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
@@ -48,7 +45,7 @@ impl Store {
                 )
                 .map_err(sqlite)?;
                 snapshot_id = Some(tx.last_insert_rowid());
-                if let Some(keep) = self.keep_snapshots {
+                if let Some(keep) = keep {
                     prune_snapshots(&tx, target_id, keep).map_err(sqlite)?;
                 }
             }
@@ -150,11 +147,7 @@ impl Store {
         } = *failure;
         let path = self.path.clone();
         let sqlite = sqlite_error(&path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite)?;
-        let target_id = upsert_target(&tx, target, url).map_err(sqlite)?;
+        let (tx, target_id) = self.begin(target, url)?;
         let failures: u32 = super::query_row(
             &tx,
             "UPDATE target SET consecutive_failures = consecutive_failures + 1, last_error = ?2,
@@ -212,6 +205,24 @@ fn prune_snapshots(
         params![target_id, oldest_kept],
     )?;
     Ok(())
+}
+
+impl Store {
+    /// Opens a check's write transaction (immediate: it will write) and makes sure its target
+    /// has a row, whose id it returns.
+    fn begin(
+        &mut self,
+        target: &str,
+        url: &str,
+    ) -> Result<(rusqlite::Transaction<'_>, i64), StoreError> {
+        let sqlite = sqlite_error(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let target_id = upsert_target(&tx, target, url).map_err(sqlite)?;
+        Ok((tx, target_id))
+    }
 }
 
 fn upsert_target(tx: &rusqlite::Transaction<'_>, key: &str, url: &str) -> rusqlite::Result<i64> {
