@@ -24,6 +24,13 @@ pub fn digest(m: &DigestMaterial, name_of: &dyn Fn(&str) -> String, now: &str) -
     ));
     let mut text = format!("policywatch digest, {now}\n");
     let mut html = format!("<h2>{}</h2>", esc(&subject));
+    // A line that is only a target: its name and key, its name in HTML.
+    let named = |k: &String| {
+        (
+            format!("{} ({k})", name_of(k)),
+            esc(&name_of(k)).into_owned(),
+        )
+    };
     section(&mut text, &mut html, "Changes", changes.iter().map(|(key, url, v)| {
         let mark = if v.ai_relevant { format!("[AI, {}] ", v.severity) } else { String::new() };
         (
@@ -69,12 +76,7 @@ pub fn digest(m: &DigestMaterial, name_of: &dyn Fn(&str) -> String, now: &str) -
         &mut text,
         &mut html,
         "Newly tracked",
-        m.new_targets.iter().map(|k| {
-            (
-                format!("{} ({k})", name_of(k)),
-                esc(&name_of(k)).into_owned(),
-            )
-        }),
+        m.new_targets.iter().map(&named),
     );
     section(
         &mut text,
@@ -95,12 +97,7 @@ pub fn digest(m: &DigestMaterial, name_of: &dyn Fn(&str) -> String, now: &str) -
         &mut text,
         &mut html,
         "Recovered",
-        m.recovered.iter().map(|k| {
-            (
-                format!("{} ({k})", name_of(k)),
-                esc(&name_of(k)).into_owned(),
-            )
-        }),
+        m.recovered.iter().map(named),
     );
     if m.is_empty() {
         text.push_str("\nNothing changed and nothing failed since the last digest.\n");
