@@ -102,15 +102,13 @@ struct Loaded {
     rules: Vec<RuleSpec>,
     /// The round's pipeline: built when a round starts, dropped when its last check ends.
     pipeline: Option<Arc<Pipeline>>,
-    store: SharedStore,
-    fetcher: Fetcher,
     mailer: Option<Mailer>,
     digest_next: Option<DateTime<Utc>>,
 }
 
 impl Loaded {
     /// The pipeline of the round in progress, built for its first check.
-    fn pipeline(&mut self) -> Arc<Pipeline> {
+    fn pipeline(&mut self, store: &SharedStore, fetcher: &Fetcher) -> Arc<Pipeline> {
         let pipeline = self.pipeline.get_or_insert_with(|| {
             // The same specs compiled when the watchlist was loaded; compiling is deterministic.
             let rules = RuleSet::compile(self.rules.clone())
@@ -119,11 +117,7 @@ impl Loaded {
                 rules,
                 ..Settings::from(&self.wl)
             };
-            Arc::new(Pipeline::new(
-                self.store.clone(),
-                self.fetcher.clone(),
-                settings,
-            ))
+            Arc::new(Pipeline::new(store.clone(), fetcher.clone(), settings))
         });
         Arc::clone(pipeline)
     }
@@ -138,7 +132,7 @@ async fn release_memory(store: &SharedStore) {
     crate::memory::release_free_heap();
 }
 
-fn load(mut wl: Watchlist, store: &SharedStore, fetcher: &Fetcher, now: DateTime<Utc>) -> Loaded {
+fn load(mut wl: Watchlist, now: DateTime<Utc>) -> Loaded {
     let rules = std::mem::take(&mut wl.rules).specs;
     let targets = wl
         .targets
@@ -155,8 +149,6 @@ fn load(mut wl: Watchlist, store: &SharedStore, fetcher: &Fetcher, now: DateTime
         targets,
         rules,
         pipeline: None,
-        store: store.clone(),
-        fetcher: fetcher.clone(),
         mailer,
         digest_next,
     }
@@ -194,7 +186,7 @@ pub async fn run(
     let mut rand = rand::random::<f64>;
 
     let mut now = Utc::now();
-    let mut loaded = load(wl, &store, &fetcher, now);
+    let mut loaded = load(wl, now);
     let mut plan = Plan::new(&schedules(&loaded), loaded.wl.jitter, now, &mut rand);
     let mut checks: JoinSet<(TargetId, CheckReport)> = JoinSet::new();
     let mut permits = Arc::new(Semaphore::new(loaded.wl.concurrency));
@@ -214,7 +206,7 @@ pub async fn run(
             let Some(target) = loaded.targets.get(&id).cloned() else {
                 continue;
             };
-            let (pipeline, permits) = (loaded.pipeline(), Arc::clone(&permits));
+            let (pipeline, permits) = (loaded.pipeline(&store, &fetcher), Arc::clone(&permits));
             checks.spawn(async move {
                 // The semaphore is never closed, so acquire only fails if it were.
                 let _permit = permits.acquire_owned().await;
@@ -268,7 +260,7 @@ pub async fn run(
                         tracing::warn!("the store path changed in the watchlist; restart to use it");
                     }
                     let concurrency = wl.concurrency;
-                    loaded = load(wl, &store, &fetcher, Utc::now());
+                    loaded = load(wl, Utc::now());
                     plan.reload(&schedules(&loaded), loaded.wl.jitter, Utc::now(), &mut rand);
                     permits = Arc::new(Semaphore::new(concurrency));
                     tracing::info!(targets = loaded.targets.len(), "watchlist reloaded");
