@@ -104,11 +104,16 @@ struct Usage {
     stdout: String,
 }
 
-/// This process's peak RSS in KB (VmHWM).
-fn own_peak_kb() -> i64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+/// A memory figure (in KB) of `/proc/<pid>/status`, e.g. `status_kb("self", "VmHWM:")`.
+fn status_kb(pid: &str, key: &str) -> i64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(key)).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// This process's peak RSS in KB.
+fn own_peak_kb() -> i64 {
+    status_kb("self", "VmHWM:")
 }
 
 /// Runs the binary and measures it with wait4's rusage (which reaps it, so no `wait()`).
@@ -349,17 +354,7 @@ fn idle_daemon() {
         .spawn()
         .unwrap();
     let rss = |pid: u32| {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        let get = |k: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(k))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .unwrap_or("0")
-                .parse::<f64>()
-                .unwrap()
-                / 1024.0
-        };
+        let get = |k: &str| status_kb(&pid.to_string(), k) as f64 / 1024.0;
         (
             get("VmRSS:"),
             get("VmHWM:"),
