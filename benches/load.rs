@@ -3,13 +3,14 @@
 //! For N = 200 and N = 1000 generated LinkedIn-shaped pages of ~100 KB served on 127.0.0.1:
 //! one `check-now` as a baseline, then 10% of the pages get a one-sentence edit and another
 //! 10% new per-request ids only, and a second `check-now` is measured (three times from the same
-//! baseline; the median by CPU is printed): wall time, CPU time (user + sys), peak RSS, and the
-//! changes detected (must be exactly the edited 10%). The floor is the CPU time of bare scraper
-//! parses of the same pages (median of three). Then: the idle daemon's RSS with 20 targets, once
-//! started and once it has checked them all, the database's bytes per stored version, and
-//! extract + diff + classify of two 1 MB documents. `POLICYWATCH_BENCH_N` (comma-separated)
-//! overrides the sizes; `WRAP` runs every start of the binary under a profiler (for example
-//! `WRAP="valgrind --tool=callgrind"`), `POLICYWATCH_BENCH_BIN` measures another build of it.
+//! baseline, or `POLICYWATCH_BENCH_RUNS` times; the median by CPU is printed): wall time, CPU
+//! time (user + sys), peak RSS, and the changes detected (must be exactly the edited 10%). The
+//! floor is the CPU time of bare scraper parses of the same pages (median of as many passes).
+//! Then: the idle daemon's RSS with 20 targets, once started and once it has checked them all,
+//! the database's bytes per stored version, and extract + diff + classify of two 1 MB documents.
+//! `POLICYWATCH_BENCH_N` (comma-separated) overrides the sizes; `WRAP` runs every start of the
+//! binary under a profiler (for example `WRAP="valgrind --tool=callgrind"`), and
+//! `POLICYWATCH_BENCH_BIN` measures another build of it.
 
 // Bench code: a failed unwrap is a failed bench. The only unsafe is wait4/getrusage, which
 // std does not expose; each call site says why it is sound.
@@ -46,8 +47,14 @@ fn command() -> Command {
     }
 }
 const PAGE_BYTES: usize = 100_000;
-/// Measured runs per figure; the median is printed.
-const RUNS: usize = 3;
+/// Measured runs per figure (`POLICYWATCH_BENCH_RUNS`, default 3); the median is printed.
+fn runs() -> usize {
+    std::env::var("POLICYWATCH_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(3)
+}
 
 /// Each page's (revision, noise); bodies are generated per request, so this process stays
 /// small: a forked child's peak RSS counts its parent's memory until exec.
@@ -221,8 +228,8 @@ fn load(n: usize) {
             *page = edited(i);
         }
     }
-    // the second run, three times from the baseline: the median by CPU is reported
-    let mut runs: Vec<Usage> = (0..RUNS)
+    // the second run, `runs()` times from the baseline: the median by CPU is reported
+    let mut runs: Vec<Usage> = (0..runs())
         .map(|_| {
             for ext in ["-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
@@ -239,7 +246,7 @@ fn load(n: usize) {
         })
         .collect();
     runs.sort_by_key(|u| u.cpu);
-    let second = runs.swap_remove(RUNS / 2);
+    let second = runs.swap_remove(runs.len() / 2);
     let changed = second
         .stdout
         .lines()
@@ -307,7 +314,7 @@ fn floor(n: usize) -> Duration {
 }
 
 /// The floor child: bare scraper parses (+ the one select) of the second run's pages; prints
-/// the median CPU seconds of three passes.
+/// the median CPU seconds of `runs()` passes.
 fn print_floor(n: usize) {
     let sel = scraper::Selector::parse("#component-container").unwrap();
     let bodies: Vec<String> = (0..n)
@@ -316,7 +323,7 @@ fn print_floor(n: usize) {
             support::page(i as u64, r, s, PAGE_BYTES)
         })
         .collect();
-    let mut floors: Vec<Duration> = (0..RUNS)
+    let mut floors: Vec<Duration> = (0..runs())
         .map(|_| {
             let before = process_cpu();
             for p in &bodies {
@@ -327,7 +334,7 @@ fn print_floor(n: usize) {
         })
         .collect();
     floors.sort();
-    println!("{}", floors[RUNS / 2].as_secs_f64());
+    println!("{}", floors[floors.len() / 2].as_secs_f64());
 }
 
 /// The daemon with 20 targets, all due a few seconds after it starts: its RSS once started and

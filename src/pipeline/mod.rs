@@ -8,7 +8,9 @@
 //! [`analyse`] holds the pure stages; [`follow`] fetches feed items' articles.
 //!
 //! Blocking work (HTML parsing, SQLite) runs on tokio's blocking pool: the parsed DOM lives and
-//! dies inside one blocking call, so no page outlives its check.
+//! dies inside one blocking call, so no page outlives its check. The short store calls (state
+//! read, previous text, the record of a page that was not read again) run in place
+//! ([`SharedStore::quick`]): a thread hand-off costs more than they do.
 
 mod analyse;
 mod follow;
@@ -194,7 +196,7 @@ impl Pipeline {
                     );
                     match self
                         .store
-                        .call(move |s| {
+                        .quick(move |s| {
                             let failure = Failure {
                                 target: &id,
                                 url: &url,
@@ -227,7 +229,7 @@ impl Pipeline {
         report: &mut CheckReport,
     ) -> Result<(), String> {
         let id = target.id.to_string();
-        let state = self.store.call(move |s| s.target_state(&id)).await?;
+        let state = self.store.quick(move |s| s.target_state(&id)).await?;
         let have_version = state.last_version.is_some();
         let request = FetchRequest {
             url: &target.url,
@@ -285,7 +287,7 @@ impl Pipeline {
                 let previous_text = match (&previous, reading.changed) {
                     (Some(p), true) => {
                         let (id, key) = (p.id, target.id.to_string());
-                        self.store.call(move |s| s.version(&key, Some(id))).await?
+                        self.store.quick(move |s| s.version(&key, Some(id))).await?
                     }
                     _ => None,
                 };
@@ -328,63 +330,68 @@ impl Pipeline {
             });
         let target_owned = target.clone();
         let previous_meta = previous.as_ref().map(|v| (v.id, v.recorded_at.clone()));
-        let (recorded, analysis) = self
-            .store
-            .call(move |s| {
-                let target = &target_owned;
-                let (t_id, t_url) = (target.id.to_string(), target.url.to_string());
-                let recorded_at = crate::store::timestamp(at);
-                let alert = |version_id: i64| match (&analysis, &previous_meta) {
-                    (Some(a), Some((old_id, old_at))) if wants_alert => notify::change_mails(
-                        &notify::ChangeEvent {
-                            target,
-                            old: (*old_id, old_at),
-                            new: (version_id, &recorded_at),
-                            change: a.change.as_ref(),
-                            verdict: &a.verdict,
-                            items: item_alerts(&a.items, &quotes),
-                        },
-                        &settings.email,
-                    ),
-                    _ => Vec::new(),
-                };
-                let notes = analysis
-                    .as_ref()
-                    .map(Analysis::item_notes)
-                    .unwrap_or_default();
-                let version = analysis.as_ref().filter(|a| a.changed).map(|a| NewVersion {
-                    text: &a.text,
-                    hash: &a.text_hash,
-                    added: a.change.as_ref().map_or(0, |c| c.added),
-                    removed: a.change.as_ref().map_or(0, |c| c.removed),
-                    ai_relevant: a.verdict.ai_relevant,
-                    severity: a.verdict.severity.as_str(),
-                    matched_terms: &a.verdict.matched_terms,
-                    new_items: &notes,
-                });
-                let snapshot = page.as_ref().zip(analysis.as_ref()).map(|(p, a)| Snapshot {
-                    url: p.final_url.as_str(),
-                    content_type: p.content_type.as_deref(),
-                    body: &p.body,
-                    hash: &a.raw_hash,
-                });
-                let recorded = s.record(&Observation {
-                    target: &t_id,
-                    url: &t_url,
-                    at,
-                    duration,
-                    etag: page.as_ref().and_then(|p| p.etag.as_deref()),
-                    last_modified: page.as_ref().and_then(|p| p.last_modified.as_deref()),
-                    snapshot,
-                    version,
-                    seen: analysis.as_ref().and_then(|a| a.seen),
-                    extract_key: analysis.as_ref().map(|_| target.extract_key.as_str()),
-                    alert: Some(&alert),
-                    recovery,
-                })?;
-                Ok((recorded, analysis))
-            })
-            .await?;
+        // A page that was read writes a compressed snapshot (and maybe a version and mail): on
+        // the blocking pool. Otherwise only the target's state and log move.
+        let wrote_page = page.is_some();
+        let write = move |s: &mut crate::store::Store| {
+            let target = &target_owned;
+            let (t_id, t_url) = (target.id.to_string(), target.url.to_string());
+            let recorded_at = crate::store::timestamp(at);
+            let alert = |version_id: i64| match (&analysis, &previous_meta) {
+                (Some(a), Some((old_id, old_at))) if wants_alert => notify::change_mails(
+                    &notify::ChangeEvent {
+                        target,
+                        old: (*old_id, old_at),
+                        new: (version_id, &recorded_at),
+                        change: a.change.as_ref(),
+                        verdict: &a.verdict,
+                        items: item_alerts(&a.items, &quotes),
+                    },
+                    &settings.email,
+                ),
+                _ => Vec::new(),
+            };
+            let notes = analysis
+                .as_ref()
+                .map(Analysis::item_notes)
+                .unwrap_or_default();
+            let version = analysis.as_ref().filter(|a| a.changed).map(|a| NewVersion {
+                text: &a.text,
+                hash: &a.text_hash,
+                added: a.change.as_ref().map_or(0, |c| c.added),
+                removed: a.change.as_ref().map_or(0, |c| c.removed),
+                ai_relevant: a.verdict.ai_relevant,
+                severity: a.verdict.severity.as_str(),
+                matched_terms: &a.verdict.matched_terms,
+                new_items: &notes,
+            });
+            let snapshot = page.as_ref().zip(analysis.as_ref()).map(|(p, a)| Snapshot {
+                url: p.final_url.as_str(),
+                content_type: p.content_type.as_deref(),
+                body: &p.body,
+                hash: &a.raw_hash,
+            });
+            let recorded = s.record(&Observation {
+                target: &t_id,
+                url: &t_url,
+                at,
+                duration,
+                etag: page.as_ref().and_then(|p| p.etag.as_deref()),
+                last_modified: page.as_ref().and_then(|p| p.last_modified.as_deref()),
+                snapshot,
+                version,
+                seen: analysis.as_ref().and_then(|a| a.seen),
+                extract_key: analysis.as_ref().map(|_| target.extract_key.as_str()),
+                alert: Some(&alert),
+                recovery,
+            })?;
+            Ok((recorded, analysis))
+        };
+        let (recorded, analysis) = if wrote_page {
+            self.store.call(write).await?
+        } else {
+            self.store.quick(write).await?
+        };
 
         report.previous = previous.as_ref().map(|v| v.id);
         match recorded {

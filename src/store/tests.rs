@@ -131,6 +131,58 @@ fn freeing_the_page_cache_keeps_the_store_working() {
     assert_eq!(s.history("t").unwrap().len(), 2);
 }
 
+/// `quick` runs in place when the store is free; when a blocking-pool call holds the store it
+/// waits on the pool too, so the async thread goes on running other tasks (here: the one that
+/// lets the holder finish; blocking the thread instead would leave the holder to time out).
+#[test]
+fn a_quick_call_runs_in_place_and_never_blocks_the_async_thread_on_a_busy_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SharedStore::new(Store::open(&dir.path().join("db")).unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let here = std::thread::current().id();
+        let ran_on = store
+            .quick(|s| {
+                s.record(&obs(Some("one"), "h1", &[]))?;
+                Ok(std::thread::current().id())
+            })
+            .await
+            .unwrap();
+        assert_eq!(ran_on, here, "a free store is used in place");
+
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (held, is_held) = tokio::sync::oneshot::channel::<()>();
+        let holder = store.call(move |_| {
+            let _ = held.send(());
+            Ok(released.recv_timeout(Duration::from_secs(5)).is_ok())
+        });
+        let other = async {
+            is_held.await.unwrap();
+            let quick = store.quick(|s| {
+                s.record(&obs(Some("two"), "h2", &[]))?;
+                Ok(std::thread::current().id())
+            });
+            let releaser = async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let _ = release.send(());
+            };
+            tokio::join!(quick, releaser).0
+        };
+        let (released_in_time, ran_on) = tokio::join!(holder, other);
+        assert!(released_in_time.unwrap(), "the async thread was blocked");
+        assert_ne!(
+            ran_on.unwrap(),
+            here,
+            "a busy store is waited for on the pool"
+        );
+    });
+    let s = Store::open(&dir.path().join("db")).unwrap();
+    assert_eq!(s.version("t", None).unwrap().unwrap().text, "two");
+}
+
 #[test]
 fn a_foreign_database_is_refused_not_reused() {
     let dir = tempfile::tempdir().unwrap();
