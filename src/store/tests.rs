@@ -350,3 +350,28 @@ fn processes_creating_one_new_database_at_once_all_succeed() {
     }
     assert!(Store::open(&path).unwrap().history("t").unwrap().is_empty());
 }
+
+/// Raw snapshots inflate back whole, incompressible and empty ones included (the first grows its
+/// output beyond the first guess of a quarter of the body), and the same body deflates alike.
+#[test]
+fn raw_snapshots_deflate_alike_each_time_and_inflate_back() {
+    use std::io::Read;
+    let page = "<p>We use your data to train models.</p>".repeat(3000);
+    let mut noise = Vec::with_capacity(200_000);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        noise.push(x as u8);
+    }
+    for body in [page.as_bytes(), &noise[..], b"", page.as_bytes()] {
+        let packed = super::write::compress(body).unwrap();
+        assert_eq!(packed, super::write::compress(body).unwrap());
+        let mut back = Vec::new();
+        flate2::read::DeflateDecoder::new(&packed[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, body);
+    }
+}
