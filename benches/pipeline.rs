@@ -36,6 +36,14 @@ fn stages(c: &mut Criterion) {
         c.bench_function(&format!("classify/{name}"), |bench| {
             bench.iter(|| classify(&change, &set))
         });
+        if size == 100_000 {
+            // what every check-now pays once: the built-in rules compiled, and a first
+            // classification through their still-empty lazy DFAs
+            c.bench_function("rules/compile", |bench| bench.iter(RuleSet::builtin));
+            c.bench_function("classify/first", |bench| {
+                bench.iter(|| classify(&change, &RuleSet::builtin()))
+            });
+        }
         c.bench_function(&format!("extract+diff+classify/{name}"), |bench| {
             bench.iter(|| {
                 let (x, y) = (extract(&a, &r).unwrap(), extract(&b, &r).unwrap());
