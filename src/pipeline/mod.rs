@@ -7,10 +7,11 @@
 //!
 //! [`analyse`] holds the pure stages; [`follow`] fetches feed items' articles.
 //!
-//! Blocking work (HTML parsing, SQLite) runs on tokio's blocking pool: the parsed DOM lives and
-//! dies inside one blocking call, so no page outlives its check. The short store calls (state
-//! read, previous text, the record of a page that was not read again) run in place
-//! ([`SharedStore::quick`]): a thread hand-off costs more than they do.
+//! Blocking work (HTML parsing, SQLite) runs on tokio's blocking pool: a page read is parsed,
+//! compared and judged in one blocking call, so its DOM lives and dies there and no page
+//! outlives its check. The short store calls (the state read, the record of a page that was not
+//! read again, a failure) run in place ([`SharedStore::quick`]): a thread hand-off costs more
+//! than they do.
 
 mod analyse;
 mod follow;
@@ -271,35 +272,31 @@ impl Pipeline {
             }
             !same
         });
-        let (page, previous, analysis) = match page {
+        let (page, analysis) = match page {
             Some(page) => {
                 let (t, known) = (target.clone(), state.known.clone());
                 let previous_hash = previous.as_ref().map(|p| p.hash.clone());
-                let (page, reading) = tokio::task::spawn_blocking(move || {
+                let previous_id = previous.as_ref().map(|p| p.id);
+                let (store, settings) = (self.store.clone(), Arc::clone(&self.settings));
+                // Read and judge in one blocking task: one thread hand-off per page read.
+                let (page, analysis) = tokio::task::spawn_blocking(move || {
                     let reading =
-                        analyse::read(&page, raw_hash, &t, previous_hash.as_deref(), &known);
-                    (page, reading)
+                        analyse::read(&page, raw_hash, &t, previous_hash.as_deref(), &known)?;
+                    // The previous text is needed (and read) only when the text is new.
+                    let previous_text = match previous_id {
+                        Some(id) if reading.changed => {
+                            store.blocking(|s| s.version(t.id.as_str(), Some(id)))?
+                        }
+                        _ => None,
+                    };
+                    let analysis = analyse::judge(reading, &settings.rules, previous_text.as_ref());
+                    Ok::<_, String>((page, analysis))
                 })
                 .await
-                .map_err(|e| format!("extract task failed: {e}"))?;
-                let reading = reading?;
-                // The previous text is needed (and read) only when the text is new.
-                let previous_text = match (&previous, reading.changed) {
-                    (Some(p), true) => {
-                        let (id, key) = (p.id, target.id.to_string());
-                        self.store.quick(move |s| s.version(&key, Some(id))).await?
-                    }
-                    _ => None,
-                };
-                let settings = Arc::clone(&self.settings);
-                let analysis = tokio::task::spawn_blocking(move || {
-                    analyse::judge(reading, &settings.rules, previous_text.as_ref())
-                })
-                .await
-                .map_err(|e| format!("diff task failed: {e}"))?;
-                (Some(page), previous, Some(analysis))
+                .map_err(|e| format!("extract task failed: {e}"))??;
+                (Some(page), Some(analysis))
             }
-            None => (None, previous, None),
+            None => (None, None),
         };
         // After an import the stored text came from Markdown, not from this page's HTML: the
         // first live version re-baselines (recorded, not judged, never alerted).

@@ -444,15 +444,23 @@ impl SharedStore {
         F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
-        let store = Arc::clone(&self.0);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = store
-                .lock()
-                .map_err(|_| "store lock poisoned by an earlier panic".to_string())?;
-            f(&mut guard).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| format!("store task failed: {e}"))?
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.blocking(f))
+            .await
+            .map_err(|e| format!("store task failed: {e}"))?
+    }
+
+    /// Runs `f` on the store from a thread that may block (waiting for the store included): the
+    /// blocking pool's, inside a task that already runs there.
+    pub fn blocking<R>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<R, StoreError>,
+    ) -> Result<R, String> {
+        let mut store = self
+            .0
+            .lock()
+            .map_err(|_| "store lock poisoned by an earlier panic".to_string())?;
+        f(&mut store).map_err(|e| e.to_string())
     }
 
     /// Runs `f`, a short call (a few indexed rows read or written), on the calling thread when
