@@ -7,7 +7,8 @@
 //!
 //! Every write of one check is one transaction ([`Store::record`], [`Store::record_failure`]):
 //! a crash leaves either all of it or none of it. A failure never touches the last version.
-//! The store is synchronous; async callers run it on a blocking thread.
+//! The store is synchronous; async callers share it through [`SharedStore`], which runs a call
+//! on a blocking thread, or in place when the call is short and the store free.
 
 mod outbox;
 mod read;
