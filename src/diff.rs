@@ -83,7 +83,7 @@ impl Change {
     }
 }
 
-/// Splits text into sentence units, with a [`PARAGRAPH`] unit between paragraphs.
+/// Splits text into sentence units, with a `PARAGRAPH` unit between paragraphs.
 pub fn sentences(text: &str) -> Vec<&str> {
     let mut units = Vec::new();
     for (i, para) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {

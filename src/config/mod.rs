@@ -1,6 +1,6 @@
 //! `watchlist.toml`: load, validate, and hand the rest of the crate checked values.
 //!
-//! Two layers, as ripgrep and lychee do it: [`raw`] mirrors the file with serde (unknown keys
+//! Two layers, as ripgrep and lychee do it: `raw` mirrors the file with serde (unknown keys
 //! are errors, spans kept), and [`load`] turns it into a [`Watchlist`] whose URLs, schedules,
 //! durations, sizes and CSS selectors are already parsed. Every problem is collected, not just
 //! the first, each with file, line, column and key. Secrets never live here.

@@ -3,7 +3,7 @@
 //! Pure and synchronous: bytes in, text out. [`decode`] picks the charset (header, then
 //! `<meta>`, then UTF-8); [`extract`] parses with scraper, keeps what the target's `select`
 //! selectors match, drops its `remove` selectors and page chrome, and writes stable structured
-//! text (see [`html`]). Refusals are errors, never versions: a selector that matches nothing, a
+//! text (see `html`). Refusals are errors, never versions: a selector that matches nothing, a
 //! login wall, or a result too short to be the document.
 //!
 //! scraper's `Html` is not `Send`: it is created and dropped inside [`extract`], so callers can

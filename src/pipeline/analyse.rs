@@ -1,6 +1,6 @@
 //! The CPU-bound stages of one check, chained: extract -> diff -> classify. Pure: bytes and
 //! the previous version in, text, change and verdict out. The parsed DOM lives only inside
-//! [`analyse`], which the pipeline runs on a blocking thread.
+//! [`read`], which the pipeline runs on a blocking thread.
 
 use sha2::{Digest, Sha256};
 
@@ -28,7 +28,7 @@ pub struct Analysis {
     pub text: String,
     /// sha256 of the text.
     pub text_hash: String,
-    /// The raw body's identity ([`raw_hash`]).
+    /// The raw body's identity (`raw_hash`).
     pub raw_hash: String,
     /// Whether the text is new: it differs from the previous version and from every recent one.
     pub changed: bool,

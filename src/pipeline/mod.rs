@@ -5,7 +5,7 @@
 //! written as a version, never replaces the last good one and never stops other targets.
 //! [`Pipeline::check_all`] runs many within the concurrency bound, reporting in watchlist order.
 //!
-//! [`analyse`] holds the pure stages; [`follow`] fetches feed items' articles.
+//! `analyse` holds the pure stages; `follow` fetches feed items' articles.
 //!
 //! Blocking work (HTML parsing, SQLite) runs on tokio's blocking pool: a page read is parsed,
 //! compared and judged in one blocking call, so its DOM lives and dies there and no page
