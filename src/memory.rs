@@ -1,8 +1,8 @@
 //! Keeping the heap small: two calls into glibc's allocator, no-ops elsewhere.
 //!
 //! - [`one_arena`]: glibc gives threads that allocate at once arenas of their own, each keeping
-//!   its own freed memory. Our threads are few (the async thread and a blocking pool the size of
-//!   the cores) and their allocations mostly small (served per thread by glibc's tcache). One
+//!   its own freed memory. Our threads are few (the async thread and a blocking pool of the cores
+//!   plus one) and their allocations mostly small (served per thread by glibc's tcache). One
 //!   shared arena keeps a 200-page `check-now` about 2 MB smaller (21.8 -> 19.8 MB peak) for
 //!   some lock contention: the 1000-page run's CPU ranged 1.02-1.21x the parse floor over
 //!   several runs, against 1.06-1.09x with per-thread arenas.

@@ -293,7 +293,7 @@ impl Pipeline {
                     Ok::<_, String>((page, analysis))
                 })
                 .await
-                .map_err(|e| format!("extract task failed: {e}"))??;
+                .map_err(|e| format!("read-and-judge task failed: {e}"))??;
                 (Some(page), Some(analysis))
             }
             None => (None, None),
@@ -329,7 +329,7 @@ impl Pipeline {
         let previous_meta = previous.as_ref().map(|v| (v.id, v.recorded_at.clone()));
         // A page that was read writes a compressed snapshot (and maybe a version and mail): on
         // the blocking pool. Otherwise only the target's state and log move.
-        let wrote_page = page.is_some();
+        let page_read = page.is_some();
         let write = move |s: &mut crate::store::Store| {
             let target = &target_owned;
             let (t_id, t_url) = (target.id.to_string(), target.url.to_string());
@@ -384,7 +384,7 @@ impl Pipeline {
             })?;
             Ok((recorded, analysis))
         };
-        let (recorded, analysis) = if wrote_page {
+        let (recorded, analysis) = if page_read {
             self.store.call(write).await?
         } else {
             self.store.quick(write).await?

@@ -239,10 +239,7 @@ impl Store {
     pub fn release_memory(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("PRAGMA shrink_memory")
-            .map_err(|source| StoreError::Sqlite {
-                path: self.path.clone(),
-                source,
-            })
+            .map_err(|e| self.err(e))
     }
 
     /// Opens (creating if needed) the database and brings its schema up to date.
@@ -427,6 +424,8 @@ impl Store {
 #[derive(Clone)]
 pub struct SharedStore(Arc<Mutex<Store>>);
 
+const POISONED: &str = "store lock poisoned by an earlier panic";
+
 impl SharedStore {
     /// Shares an open store.
     pub fn new(store: Store) -> Self {
@@ -457,10 +456,7 @@ impl SharedStore {
         &self,
         f: impl FnOnce(&mut Store) -> Result<R, StoreError>,
     ) -> Result<R, String> {
-        let mut store = self
-            .0
-            .lock()
-            .map_err(|_| "store lock poisoned by an earlier panic".to_string())?;
+        let mut store = self.0.lock().map_err(|_| POISONED.to_string())?;
         f(&mut store).map_err(|e| e.to_string())
     }
 
@@ -471,6 +467,7 @@ impl SharedStore {
     /// itself: on the load bench (N = 200), running a check's state read and its record of an
     /// unchanged page in place cut the run's context switches from 2,120 to 860 and its CPU by a
     /// tenth.
+    ///
     /// Only for calls that stay short: no compression and no large rows. (SQLite may still make
     /// one wait, for another process's write lock or for an automatic WAL checkpoint at a commit
     /// once in a thousand pages written; both are rare and brief.)
@@ -484,7 +481,7 @@ impl SharedStore {
             Ok(mut store) => return f(&mut store).map_err(|e| e.to_string()),
             Err(TryLockError::WouldBlock) => f,
             Err(TryLockError::Poisoned(_)) => {
-                return Err("store lock poisoned by an earlier panic".to_string());
+                return Err(POISONED.to_string());
             }
         };
         self.call(f).await
