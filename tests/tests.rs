@@ -13,6 +13,7 @@ mod email;
 mod faults_http;
 mod faults_process;
 mod feeds;
+mod hostile;
 mod people;
 mod report;
 mod watchlist;

@@ -44,9 +44,41 @@ fn one_line(s: &str) -> String {
     normalize_line(&s.replace(['\r', '\n'], " "))
 }
 
+/// The text of an item's HTML. Markup nested past the parser's bound (a hostile item) is not
+/// parsed: its tags are dropped and the rest kept, so one item can neither crash nor silence
+/// the feed.
+fn html_text(html: &str) -> String {
+    fragment_text(html).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "feed item markup not parsed; its tags were dropped");
+        strip_tags(html)
+    })
+}
+
+/// Text with everything between `<` and `>` dropped: linear, for markup that is not parsed.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.lines()
+        .map(normalize_line)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn text_of(t: &feed_rs::model::Text) -> String {
     if t.content_type.subty() == "html" || t.content_type.subty() == "xhtml" {
-        fragment_text(&t.content)
+        html_text(&t.content)
     } else {
         t.content
             .lines()
@@ -93,7 +125,7 @@ pub fn parse_feed(
                 text.push(text_of(s));
             }
             if let Some(body) = e.content.as_ref().and_then(|c| c.body.as_ref()) {
-                let t = fragment_text(body);
+                let t = html_text(body);
                 if !text.contains(&t) {
                     text.push(t);
                 }
@@ -103,7 +135,7 @@ pub fn parse_feed(
                 title: e
                     .title
                     .as_ref()
-                    .map(|t| one_line(&fragment_text(&t.content)))
+                    .map(|t| one_line(&html_text(&t.content)))
                     .unwrap_or_default(),
                 link: one_line(&link),
                 date: e
@@ -118,8 +150,15 @@ pub fn parse_feed(
                     .join("\n"),
             }
         })
-        .filter(|i| !i.id.is_empty())
         .collect();
+    let read = items.len();
+    items.retain(|i| !i.id.is_empty());
+    if items.len() < read {
+        tracing::warn!(
+            skipped = read - items.len(),
+            "feed items with no guid, link or title were skipped"
+        );
+    }
     if items.is_empty() {
         return Err(ExtractError::Feed(
             "the feed has no items: empty or not the feed".into(),
@@ -128,7 +167,14 @@ pub fn parse_feed(
     items.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
     items.truncate(max_items);
     items.sort_by(|a, b| a.id.cmp(&b.id));
+    let kept = items.len();
     items.dedup_by(|a, b| a.id == b.id);
+    if items.len() < kept {
+        tracing::warn!(
+            duplicates = kept - items.len(),
+            "feed items sharing a guid were kept once (the newest)"
+        );
+    }
     Ok(items)
 }
 
@@ -226,6 +272,18 @@ mod tests {
         assert_eq!(items[0].text, "We now train models.\n- One");
         let text = feed_text(&items);
         assert_eq!(parse_feed_text(&text), items);
+    }
+
+    #[test]
+    fn markup_nested_past_the_bound_in_an_item_keeps_its_words() {
+        let deep = "&lt;b&gt;".repeat(3_000);
+        let rss = format!(
+            r#"<rss version="2.0"><channel><title>x</title><item><guid>d-1</guid>
+              <title>{deep}We train AI</title><description>{deep}on your posts.</description></item></channel></rss>"#
+        );
+        let items = parse_feed(rss.as_bytes(), &base(), 10).unwrap();
+        assert_eq!(items[0].title, "We train AI");
+        assert_eq!(items[0].text, "on your posts.");
     }
 
     #[test]

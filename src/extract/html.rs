@@ -10,6 +10,7 @@
 
 use std::sync::LazyLock;
 
+use ego_tree::iter::Edge;
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node, Selector};
 
@@ -125,65 +126,90 @@ pub(super) fn select_text(doc: &Html, rules: &Rules) -> Result<String, ExtractEr
 }
 
 /// The structured text of an HTML fragment (a feed item's summary or content).
-pub(super) fn fragment_text(fragment: &str) -> String {
-    let doc = Html::parse_fragment(fragment);
+pub(super) fn fragment_text(fragment: &str) -> Result<String, ExtractError> {
+    let doc = super::parse::fragment(fragment)?;
     let mut w = Writer::default();
     write_node(*doc.root_element(), &NodeSet(Vec::new()), &mut w);
     w.break_line();
-    w.out
+    Ok(w.out)
 }
 
 /// Walks down to each selected element, in document order, without entering one twice.
-fn find_selected(node: NodeRef<'_, Node>, selected: &NodeSet, removed: &NodeSet, w: &mut Writer) {
-    if selected.contains(node.id()) {
-        write_node(node, removed, w);
-        w.break_line();
-        return;
-    }
-    for child in node.children() {
-        find_selected(child, selected, removed, w);
+/// Iterative, like every walk here: a deep tree must not exhaust the thread's stack.
+fn find_selected(root: NodeRef<'_, Node>, selected: &NodeSet, removed: &NodeSet, w: &mut Writer) {
+    let mut edges = root.traverse();
+    while let Some(edge) = edges.next() {
+        if let Edge::Open(node) = edge
+            && selected.contains(node.id())
+        {
+            write_node(node, removed, w);
+            w.break_line();
+            skip_subtree(&mut edges, node.id());
+        }
     }
 }
 
-fn write_node(node: NodeRef<'_, Node>, removed: &NodeSet, w: &mut Writer) {
-    match node.value() {
-        Node::Text(t) => w.text(t),
-        Node::Element(el) => {
-            let name = el.name();
-            if removed.contains(node.id()) || SKIPPED.contains(&name) {
-                return;
-            }
-            let hidden = el.attr("hidden").is_some()
-                || el
-                    .attr("aria-hidden")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-            if hidden && !holds_paragraphs(node) {
-                return;
-            }
-            match name {
-                "br" => return w.break_line(),
-                "td" | "th" => w.cell(),
+/// Advances a traversal past the end of the subtree it has just opened.
+fn skip_subtree<'a>(edges: &mut impl Iterator<Item = Edge<'a, Node>>, id: NodeId) {
+    for edge in edges.by_ref() {
+        if matches!(edge, Edge::Close(n) if n.id() == id) {
+            return;
+        }
+    }
+}
+
+/// Writes one element's text: blocks become lines, skipped and removed elements vanish.
+fn write_node(root: NodeRef<'_, Node>, removed: &NodeSet, w: &mut Writer) {
+    let mut edges = root.traverse();
+    while let Some(edge) = edges.next() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Text(t) => w.text(t),
+                Node::Element(el) => {
+                    let name = el.name();
+                    if !is_written(node, el, removed) {
+                        skip_subtree(&mut edges, node.id());
+                        continue;
+                    }
+                    match name {
+                        "br" => w.break_line(),
+                        "td" | "th" => w.cell(),
+                        _ => {}
+                    }
+                    if BLOCKS.contains(&name) {
+                        w.break_line();
+                        if let Some(level) = heading_level(name) {
+                            w.prefix = HEADING_PREFIXES[level - 1];
+                        } else if name == "li" {
+                            w.prefix = "- ";
+                        }
+                    }
+                }
                 _ => {}
-            }
-            let block = BLOCKS.contains(&name);
-            if block {
-                w.break_line();
-                if let Some(level) = heading_level(name) {
-                    w.prefix = HEADING_PREFIXES[level - 1];
-                } else if name == "li" {
-                    w.prefix = "- ";
+            },
+            Edge::Close(node) => {
+                if let Node::Element(el) = node.value()
+                    && BLOCKS.contains(&el.name())
+                {
+                    w.break_line();
+                    w.prefix = "";
                 }
             }
-            for child in node.children() {
-                write_node(child, removed, w);
-            }
-            if block {
-                w.break_line();
-                w.prefix = "";
-            }
         }
-        _ => {}
     }
+}
+
+/// Whether an element's content reaches the text: not removed, not non-content, and not
+/// hidden chrome (hidden elements that hold paragraphs are collapsed policy sections).
+fn is_written(node: NodeRef<'_, Node>, el: &scraper::node::Element, removed: &NodeSet) -> bool {
+    if removed.contains(node.id()) || SKIPPED.contains(&el.name()) {
+        return false;
+    }
+    let hidden = el.attr("hidden").is_some()
+        || el
+            .attr("aria-hidden")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    !hidden || holds_paragraphs(node)
 }
 
 fn holds_paragraphs(node: NodeRef<'_, Node>) -> bool {

@@ -12,6 +12,9 @@
 pub mod feed;
 mod html;
 mod normalize;
+mod parse;
+
+pub use parse::MAX_DEPTH;
 
 use std::fmt;
 
@@ -93,6 +96,12 @@ pub enum ExtractError {
     /// A feed that cannot be read, or has no items.
     #[error("not a readable feed: {0}")]
     Feed(String),
+    /// The page nests elements deeper than any document does (a hostile or broken page).
+    #[error("the page nests elements more than {max} levels deep: refused as hostile or broken")]
+    TooDeep {
+        /// The bound.
+        max: usize,
+    },
     /// The text is empty or implausibly short.
     #[error(
         "the extracted text is {chars} characters, below the minimum of {min}: empty or blocked page"
@@ -158,7 +167,7 @@ fn meta_charset(head: &[u8]) -> Option<String> {
 
 /// Extracts the policy text of one page.
 pub fn extract(page: &str, rules: &Rules) -> Result<String, ExtractError> {
-    let doc = scraper::Html::parse_document(page);
+    let doc = parse::document(page)?;
     if html::is_login_wall(&doc) {
         return Err(ExtractError::LoginWall);
     }
@@ -175,7 +184,7 @@ pub fn extract(page: &str, rules: &Rules) -> Result<String, ExtractError> {
 
 /// The text of an article page linked from a feed: `article`, else `main`, else `body`.
 pub fn article_text(page: &str) -> Result<String, ExtractError> {
-    let doc = scraper::Html::parse_document(page);
+    let doc = parse::document(page)?;
     if html::is_login_wall(&doc) {
         return Err(ExtractError::LoginWall);
     }
