@@ -7,7 +7,9 @@
 //! neighbour into the change. Within an edited sentence, `similar`'s inline refinement marks the
 //! words that changed. Counts of added and removed sentences come with the hunks.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use similar::{Algorithm, ChangeTag, TextDiff};
@@ -99,17 +101,30 @@ pub fn sentences(text: &str) -> Vec<&str> {
     units
 }
 
+/// The time one diff may take before it settles for a coarser answer. Past it, `similar`
+/// stops searching for the shortest edit (what is left is reported as removed and added) and
+/// changed words are no longer marked: a hostile page costs a bounded time, not minutes.
+const BUDGET: Duration = Duration::from_millis(1500);
+
 /// Diffs two texts by sentence.
 ///
 /// Paragraphs are compared first, and only the changed ones (with one paragraph of context on
 /// each side) are split into sentences: sentence segmentation is the costly part, and a policy
-/// edit touches a few paragraphs out of hundreds.
+/// edit touches a few paragraphs out of hundreds. A paragraph removed in one place and added
+/// verbatim in another is a move, not a change, and so is a sentence: reordering a page
+/// changes nothing it says. The whole diff runs within [`BUDGET`].
 pub fn diff(old: &str, new: &str) -> Change {
+    let deadline = Instant::now() + BUDGET;
     let (old_p, new_p) = (paragraphs(old), paragraphs(new));
-    let ops = similar::capture_diff_slices(Algorithm::Patience, &old_p, &new_p);
-    let mut regions: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+    let ops =
+        similar::capture_diff_slices_deadline(Algorithm::Patience, &old_p, &new_p, Some(deadline));
+    let (old_moved, new_moved) = moved_paragraphs(&ops, &old_p, &new_p);
+    let mut regions: Vec<(Range<usize>, Range<usize>)> = Vec::new();
     for op in ops.iter().filter(|op| op.tag() != similar::DiffTag::Equal) {
         let (o, n) = (op.old_range(), op.new_range());
+        if o.clone().all(|i| old_moved[i]) && n.clone().all(|j| new_moved[j]) {
+            continue;
+        }
         let o = o.start.saturating_sub(1)..(o.end + 1).min(old_p.len());
         let n = n.start.saturating_sub(1)..(n.end + 1).min(new_p.len());
         match regions.last_mut() {
@@ -120,10 +135,22 @@ pub fn diff(old: &str, new: &str) -> Change {
             _ => regions.push((o, n)),
         }
     }
+    let kept = |paras: &[&str], moved: &[bool], r: Range<usize>| {
+        r.filter(|&i| !moved[i])
+            .map(|i| paras[i])
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let mut change = Change::default();
     for (o, n) in regions {
-        diff_sentences(&old_p[o].join("\n"), &new_p[n].join("\n"), &mut change);
+        diff_sentences(
+            &kept(&old_p, &old_moved, o),
+            &kept(&new_p, &new_moved, n),
+            deadline,
+            &mut change,
+        );
     }
+    drop_moved_sentences(&mut change);
     change
 }
 
@@ -131,18 +158,83 @@ fn paragraphs(text: &str) -> Vec<&str> {
     text.lines().filter(|l| !l.trim().is_empty()).collect()
 }
 
+/// Which removed paragraphs reappear verbatim among the added ones, paired one to one.
+fn moved_paragraphs(ops: &[similar::DiffOp], old: &[&str], new: &[&str]) -> (Vec<bool>, Vec<bool>) {
+    let (mut old_moved, mut new_moved) = (vec![false; old.len()], vec![false; new.len()]);
+    let mut removed: HashMap<&str, Vec<usize>> = HashMap::new();
+    for op in ops {
+        for i in op.old_range().rev() {
+            if op.tag() != similar::DiffTag::Equal {
+                removed.entry(old[i]).or_default().push(i);
+            }
+        }
+    }
+    for op in ops.iter().filter(|op| op.tag() != similar::DiffTag::Equal) {
+        for j in op.new_range() {
+            if let Some(i) = removed.get_mut(new[j]).and_then(Vec::pop) {
+                old_moved[i] = true;
+                new_moved[j] = true;
+            }
+        }
+    }
+    (old_moved, new_moved)
+}
+
+/// Removes sentences that were removed in one place and added verbatim in another (in pairs),
+/// then hunks left with nothing but context.
+fn drop_moved_sentences(change: &mut Change) {
+    let mut removed: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+    for (h, hunk) in change.hunks.iter().enumerate().rev() {
+        for (l, line) in hunk.lines.iter().enumerate().rev() {
+            if line.kind == LineKind::Removed {
+                removed.entry(line.text()).or_default().push((h, l));
+            }
+        }
+    }
+    if removed.is_empty() {
+        return;
+    }
+    let mut gone = vec![Vec::new(); change.hunks.len()];
+    for (h, hunk) in change.hunks.iter().enumerate() {
+        for (l, line) in hunk.lines.iter().enumerate() {
+            if line.kind == LineKind::Added
+                && let Some(at) = removed.get_mut(&line.text()).and_then(Vec::pop)
+            {
+                gone[h].push(l);
+                gone[at.0].push(at.1);
+            }
+        }
+    }
+    for (hunk, mut gone) in change.hunks.iter_mut().zip(gone) {
+        if gone.is_empty() {
+            continue;
+        }
+        gone.sort_unstable();
+        let mut l = 0;
+        hunk.lines.retain(|_| {
+            l += 1;
+            gone.binary_search(&(l - 1)).is_err()
+        });
+    }
+    change
+        .hunks
+        .retain(|h| h.lines.iter().any(|l| l.kind != LineKind::Context));
+    change.added = change.sentences(LineKind::Added).count();
+    change.removed = change.sentences(LineKind::Removed).count();
+}
+
 /// The sentence diff of one changed region, appended to `change`.
-fn diff_sentences(old: &str, new: &str, change: &mut Change) {
+fn diff_sentences(old: &str, new: &str, deadline: Instant, change: &mut Change) {
     let old_units = sentences(old);
     let new_units = sentences(new);
     let text_diff = TextDiff::configure()
         .algorithm(Algorithm::Patience)
-        .timeout(Duration::from_secs(2))
+        .deadline(deadline)
         .diff_slices(&old_units, &new_units);
     for group in text_diff.grouped_ops(1) {
         let mut hunk = Hunk { lines: Vec::new() };
         for op in &group {
-            for inline in text_diff.iter_inline_changes(op) {
+            for inline in text_diff.iter_inline_changes_deadline(op, Some(deadline)) {
                 let segments: Vec<Segment> = inline
                     .iter_strings_lossy()
                     .map(|(changed, text)| Segment {

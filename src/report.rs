@@ -6,12 +6,14 @@
 //! current text. Inline CSS, no scripts, no external assets: it opens from disk. All page text
 //! is escaped.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
 use crate::classify::{Side, Verdict};
 use crate::diff::{Change, LineKind};
+use crate::output::{MatchIndex, TermMarker};
 use crate::store::VersionMeta;
 
 /// One recorded change of a document.
@@ -82,16 +84,14 @@ pub fn change_path(doc: &str, version: i64) -> String {
 }
 
 /// Escapes `text` and marks the matched `terms` in it.
-fn marked(text: &str, terms: &[&str]) -> String {
+fn marked(marker: &mut TermMarker, text: &str, terms: &[&str]) -> String {
     let escaped = esc(text).into_owned();
     if terms.is_empty() {
         return escaped;
     }
-    let alternatives: Vec<String> = terms.iter().map(|t| regex::escape(&esc(t))).collect();
-    match regex::Regex::new(&format!(r"(?i)\b(?:{})\b", alternatives.join("|"))) {
-        Ok(re) => re.replace_all(&escaped, "<mark>$0</mark>").into_owned(),
-        Err(_) => escaped,
-    }
+    let terms: Vec<String> = terms.iter().map(|t| esc(t).into_owned()).collect();
+    let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
+    marker.mark(&escaped, &terms, "<mark>$0</mark>")
 }
 
 /// The whole site.
@@ -168,12 +168,11 @@ fn change_page(d: &DocData, c: &ChangeData) -> String {
     );
     if !c.verdict.matches.is_empty() {
         body.push_str("<h2>Why it matters</h2><ul>");
-        let mut seen: Vec<(&str, &str, Side)> = Vec::new();
+        let mut seen: HashSet<(&str, &str, Side)> = HashSet::new();
         for m in &c.verdict.matches {
-            if seen.contains(&(m.rule.as_str(), m.term.as_str(), m.side)) {
+            if !seen.insert((m.rule.as_str(), m.term.as_str(), m.side)) {
                 continue;
             }
-            seen.push((m.rule.as_str(), m.term.as_str(), m.side));
             let side = if m.side == Side::Added {
                 "added"
             } else {
@@ -189,17 +188,13 @@ fn change_page(d: &DocData, c: &ChangeData) -> String {
         body.push_str("</ul>");
     }
     body.push_str("<h2>What changed</h2>");
+    let index = MatchIndex::new(&c.verdict);
+    let mut marker = TermMarker::default();
     for hunk in &c.change.hunks {
         body.push_str("<div class=\"hunk\">");
         for line in &hunk.lines {
             let text = line.text();
-            let terms: Vec<&str> = c
-                .verdict
-                .matches
-                .iter()
-                .filter(|m| m.sentence == text)
-                .map(|m| m.term.as_str())
-                .collect();
+            let terms = index.line_terms(&text, line.kind);
             let (class, tag, sign) = match line.kind {
                 LineKind::Context => ("ctx", "", "&nbsp;&nbsp;"),
                 LineKind::Removed => ("rem", "del", "−"),
@@ -208,7 +203,7 @@ fn change_page(d: &DocData, c: &ChangeData) -> String {
             let _ = write!(body, "<p class=\"line {class}\">{sign} ");
             let whole = !line.segments.iter().any(|s| !s.changed);
             for seg in &line.segments {
-                let t = marked(&seg.text, &terms);
+                let t = marked(&mut marker, &seg.text, terms);
                 if seg.changed && !whole && !tag.is_empty() {
                     let _ = write!(body, "<{tag}>{t}</{tag}>");
                 } else {

@@ -211,7 +211,10 @@ async fn atom_items_and_follow_links_quote_the_article() {
         "<p>Welcome to the blog.</p>",
     )];
     page.serve(atom(&first));
-    env.write_watchlist(&feed_target(&env, "follow_links = true\n"));
+    env.write_watchlist(&feed_target(
+        &env,
+        "follow_links = true\nfollow_private = true\n",
+    ));
     env.check(&[]);
     let both = [
         first[0],

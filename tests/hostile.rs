@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::common::smtp::{Mode, PASSWORD, SmtpServer};
 use crate::common::{TestEnv, linkedin_page, linkedin_version};
 
 const PP: &str = "/legal/privacy-policy";
@@ -103,4 +104,132 @@ async fn a_deep_page_under_the_daemon_is_a_recorded_failure_and_the_others_go_on
     .await;
     d.signal("TERM");
     assert!(d.wait_exit(30).await.success(), "{}", d.log());
+}
+
+fn message_id(mail: &str) -> String {
+    mail.lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .expect("a Message-ID")
+        .to_string()
+}
+
+fn spawn_check_now(env: &TestEnv) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("policywatch"))
+        .arg("--watchlist")
+        .arg(env.watchlist_path())
+        .args(["check-now", "--json"])
+        .env_remove("POLICYWATCH_DB")
+        .env("POLICYWATCH_SMTP_PASSWORD", PASSWORD)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_check_nows_at_once_send_each_alert_once() {
+    // a relay that takes 50 ms per message: two senders overlap for the whole delivery
+    let server = SmtpServer::start(Mode::StartTls, &["--data-delay", "0.05"]);
+    let env = TestEnv::new().await;
+    let mut pages = Vec::new();
+    let mut targets = String::new();
+    for i in 0..40 {
+        let route = format!("/legal/doc-{i}");
+        let page = env.page(&route).await;
+        page.serve(linkedin_version(GOOD));
+        targets.push_str(&env.target(&format!("doc-{i}"), &route));
+        pages.push(page);
+    }
+    env.write_watchlist(&format!(
+        "{targets}{}",
+        server.email_toml(&["dpo@example.com"])
+    ));
+    assert_eq!(env.run(&["check-now", "--no-mail"]).status.code(), Some(0));
+    for page in &pages {
+        page.serve(linkedin_version("privacy-policy/2024-09-19.md"));
+    }
+    assert_eq!(env.run(&["check-now", "--no-mail"]).status.code(), Some(0));
+    // 40 alerts pending; two processes deliver them at once
+    let (mut a, mut b) = (spawn_check_now(&env), spawn_check_now(&env));
+    a.wait().unwrap();
+    b.wait().unwrap();
+    let ids: Vec<String> = server.messages().iter().map(|m| message_id(m)).collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 40, "one alert per changed page");
+    assert_eq!(
+        ids.len(),
+        40,
+        "no alert sent twice: {} deliveries",
+        ids.len()
+    );
+    let outbox = env.stdout(&["outbox", "--json"]);
+    assert!(
+        outbox
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).unwrap()["status"] == "sent"),
+        "{outbox}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn follow_links_never_reaches_internal_addresses() {
+    let env = TestEnv::new().await;
+    let feed = env.page("/feed").await;
+    feed.set(|s| {
+        s.fresh_noise = false;
+        s.content_type = "application/rss+xml".into();
+    });
+    let secret = env.page("/secret").await;
+    secret.set(|s| s.fresh_noise = false);
+    secret.serve("<html><body><article><p>Internal admin: we train AI models on the payroll database.</p></article></body></html>".into());
+    let port = env.server.address().port();
+    let item = |n: usize, link: &str| {
+        format!(
+            "<item><guid>i-{n}</guid><title>We train AI on your posts ({n})</title><link>{link}</link>\
+             <description>We now train generative AI models on member data.</description></item>"
+        )
+    };
+    let rss = |items: &[String]| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>Press</title>{}</channel></rss>",
+            items.concat()
+        )
+    };
+    feed.serve(rss(&[item(0, "https://news.example.com/hello")]));
+    env.write_watchlist(&format!(
+        "[[target]]\nid = \"press\"\nurl = \"{}\"\nkind = \"feed\"\nfollow_links = true\n",
+        env.url("/feed")
+    ));
+    env.check(&[]);
+    let links = [
+        format!("http://127.0.0.1:{port}/secret"),
+        format!("http://127.0.0.2:{port}/secret"),
+        format!("http://[::1]:{port}/secret"),
+        format!("http://localhost:{port}/secret"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+    ];
+    let items: Vec<String> = links
+        .iter()
+        .enumerate()
+        .map(|(n, l)| item(n + 1, l))
+        .collect();
+    feed.serve(rss(&items));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(lines[0]["ai_relevant"], true, "{}", lines[0]);
+    assert_eq!(
+        secret.requests().len(),
+        0,
+        "no internal address was fetched"
+    );
+    let mut mails = String::new();
+    for e in std::fs::read_dir(env.dir.path().join("outbox")).unwrap() {
+        mails.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    assert!(!mails.contains("payroll"), "nothing internal is quoted");
+    assert!(
+        mails.contains("not a public address") || mails.contains("no public address"),
+        "the refusal is said: {mails}"
+    );
 }

@@ -16,6 +16,8 @@
 pub mod rules;
 mod text;
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::diff::{Change, Line, LineKind};
@@ -50,7 +52,7 @@ impl Severity {
 }
 
 /// Whether a matched sentence was added or removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     /// In the new version only.
@@ -117,13 +119,17 @@ pub fn classify(change: &Change, rules: &RuleSet) -> Verdict {
     let added: Vec<String> = change.sentences(LineKind::Added).map(Line::text).collect();
     let old_norm: Vec<String> = removed.iter().map(|s| normalize_for_match(s)).collect();
     let new_norm: Vec<String> = added.iter().map(|s| normalize_for_match(s)).collect();
-    let key = |s: &str| s.to_lowercase();
     let mut old_done = vec![false; removed.len()];
     let mut new_done = vec![false; added.len()];
 
-    // moves: the same sentence removed here and added there
+    // moves: the same sentence removed here and added there (paired through a map: linear in
+    // the sentences, however many there are)
+    let mut unpaired: HashMap<String, Vec<usize>> = HashMap::new();
+    for (j, n) in new_norm.iter().enumerate().rev() {
+        unpaired.entry(n.to_lowercase()).or_default().push(j);
+    }
     for (i, o) in old_norm.iter().enumerate() {
-        if let Some(j) = (0..added.len()).find(|&j| !new_done[j] && key(&new_norm[j]) == key(o)) {
+        if let Some(j) = unpaired.get_mut(&o.to_lowercase()).and_then(Vec::pop) {
             old_done[i] = true;
             new_done[j] = true;
         }

@@ -395,6 +395,10 @@ impl Validator<'_> {
         }
         for (key, set) in [
             ("follow_links", raw.follow_links.as_ref().map(Spanned::span)),
+            (
+                "follow_private",
+                raw.follow_private.as_ref().map(Spanned::span),
+            ),
             ("max_items", raw.max_items.as_ref().map(Spanned::span)),
         ] {
             if let (Some(span), Kind::Page) = (set, kind) {
@@ -460,6 +464,7 @@ impl Validator<'_> {
             user_agent,
             enabled: raw.enabled.unwrap_or(true),
             follow_links: raw.follow_links.is_some_and(|f| *f.get_ref()),
+            follow_private: raw.follow_private.is_some_and(|f| *f.get_ref()),
             max_items: raw
                 .max_items
                 .map_or(500, |m| (*m.get_ref()).max(1) as usize),

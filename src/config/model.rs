@@ -78,6 +78,9 @@ pub struct Target {
     pub enabled: bool,
     /// Feeds: fetch the linked article of an AI-relevant item and quote its matches.
     pub follow_links: bool,
+    /// Feeds: `follow_links` may reach loopback and private addresses (off by default: whoever
+    /// writes the feed chooses its links).
+    pub follow_private: bool,
     /// Feeds: the newest items kept.
     pub max_items: usize,
     /// A digest of everything that shapes the extracted text (kind, selectors, caps): a

@@ -53,6 +53,8 @@ pub struct RawTarget {
     pub enabled: Option<bool>,
     /// Feeds: fetch the article of an AI-relevant item and quote it.
     pub follow_links: Option<Spanned<bool>>,
+    /// Feeds: let `follow_links` reach private and loopback addresses (an intranet feed).
+    pub follow_private: Option<Spanned<bool>>,
     /// Feeds: keep at most this many (newest) items.
     pub max_items: Option<Spanned<u64>>,
 }

@@ -7,7 +7,9 @@
 //! [`crate::extract`] does that. Errors say what happened in words a user can act on.
 
 mod polite;
+pub mod public;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -42,6 +44,9 @@ pub struct FetchRequest<'a> {
     pub max_body: u64,
     /// `User-Agent`.
     pub user_agent: &'a str,
+    /// The URL came from fetched content (a feed item's link): only public addresses may be
+    /// reached, on every hop.
+    pub public_only: bool,
 }
 
 /// What a successful fetch brought back.
@@ -100,6 +105,9 @@ pub enum FetchError {
     /// Too many redirects, a redirect loop or one to a non-http URL.
     #[error("bad redirect: {0}")]
     Redirect(String),
+    /// A link from fetched content that leads to a non-public address.
+    #[error("refused: {0} (links from fetched content may not reach internal networks)")]
+    NotPublic(String),
     /// The connection broke while the body was read, or the body could not be decompressed.
     #[error("broken response body: {0}")]
     Body(String),
@@ -122,6 +130,7 @@ impl FetchError {
             | Self::LoginWall(_)
             | Self::TooLarge { .. }
             | Self::Redirect(_)
+            | Self::NotPublic(_)
             | Self::Other(_) => false,
         }
     }
@@ -138,7 +147,24 @@ impl FetchError {
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    /// For `public_only` requests (links from fetched content).
+    public: OnceLock<reqwest::Client>,
     gate: HostGate,
+}
+
+/// A client with gzip/brotli/deflate, at most 10 redirects, http(s) only; `public_only`
+/// resolves names to public addresses only and refuses hops to internal IP literals.
+fn client(public_only: bool) -> Result<reqwest::Client, FetchError> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(public::redirects(10, public_only))
+        .connect_timeout(public::CONNECT_TIMEOUT)
+        .gzip(true)
+        .brotli(true)
+        .deflate(true);
+    if public_only {
+        builder = builder.dns_resolver(std::sync::Arc::new(public::PublicResolver));
+    }
+    builder.build().map_err(|e| FetchError::Other(chain(&e)))
 }
 
 impl Fetcher {
@@ -148,18 +174,20 @@ impl Fetcher {
         // reqwest is built without a provider of its own; ring is the process's (an error only
         // says one is installed already).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(10))
-            .connect_timeout(Duration::from_secs(15))
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            .build()
-            .map_err(|e| FetchError::Other(chain(&e)))?;
         Ok(Self {
-            client,
+            client: client(false)?,
+            public: OnceLock::new(),
             gate: HostGate::new(host_delay),
         })
+    }
+
+    /// The client for links from fetched content, built at its first use.
+    fn public_client(&self) -> Result<&reqwest::Client, FetchError> {
+        if let Some(c) = self.public.get() {
+            return Ok(c);
+        }
+        let built = client(true)?;
+        Ok(self.public.get_or_init(|| built))
     }
 
     /// Fetches with retries of transient failures.
@@ -188,8 +216,15 @@ impl Fetcher {
     }
 
     async fn fetch_once(&self, req: &FetchRequest<'_>) -> Result<Fetched, FetchError> {
-        let mut builder = self
-            .client
+        let client = if req.public_only {
+            if let Some(why) = public::refusal(req.url) {
+                return Err(FetchError::NotPublic(format!("{}: {why}", req.url)));
+            }
+            self.public_client()?
+        } else {
+            &self.client
+        };
+        let mut builder = client
             .get(req.url.clone())
             .timeout(req.timeout)
             .header(header::USER_AGENT, req.user_agent)

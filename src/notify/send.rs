@@ -41,6 +41,21 @@ pub struct Mailer {
     from: Mailbox,
     /// "smtp host:port as user" or "outbox folder", for messages.
     describe: String,
+    /// The longest one exchange with the server (or one file write) may take.
+    bound: Duration,
+}
+
+/// An SMTP transaction is several commands, each bounded by `[email] timeout` in lettre; a
+/// server that answers the greeting and then stalls must not hold a sender past this many
+/// timeouts in all.
+const SMTP_EXCHANGES: u32 = 4;
+/// How long a file-outbox write may take.
+const FILE_BOUND: Duration = Duration::from_secs(30);
+
+/// How long a claim on a row lasts: well past one bounded send, so only a dead claimer's rows
+/// come due again.
+fn claim_lease(bound: Duration) -> Duration {
+    bound * 2 + Duration::from_secs(60)
 }
 
 /// What one delivery run did.
@@ -65,6 +80,10 @@ pub fn backoff(attempts: i64) -> Duration {
 impl Mailer {
     /// Builds the transport of `[email]` (reading the SMTP password now).
     pub fn new(email: &Email) -> Result<Self, SendError> {
+        let bound = match &email.transport {
+            Transport::Smtp(smtp) => smtp.timeout * SMTP_EXCHANGES,
+            Transport::Files(_) => FILE_BOUND,
+        };
         let (inner, describe) = match &email.transport {
             Transport::Files(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| SendError::Setup {
@@ -82,6 +101,7 @@ impl Mailer {
             inner,
             from: email.from.clone(),
             describe,
+            bound,
         })
     }
 
@@ -107,37 +127,47 @@ impl Mailer {
             .map_err(|e| format!("cannot build the message: {e}"))
     }
 
-    /// Delivers every due row of the outbox.
+    /// Delivers every due row of the outbox, claiming each before sending it so that another
+    /// process delivering the same outbox never sends it too.
     pub async fn deliver(
         &self,
         store: &SharedStore,
         now: DateTime<Utc>,
     ) -> Result<Delivery, String> {
-        let due = store.call(move |s| s.due_mail(now)).await?;
         let mut done = Delivery::default();
-        if due.is_empty() {
+        let due = store.call(move |s| s.due_mail(now)).await?.len();
+        if due == 0 {
             return Ok(done);
         }
-        if let Inner::Smtp(t) = &self.inner
-            && let Err(e) = t.test_connection().await
-        {
-            // Down, refusing, TLS or login failure: nothing is lost, everything waits.
-            let error = format!("{}: {e}", self.describe);
-            tracing::warn!(%error, pending = due.len(), "mail kept pending");
-            for m in &due {
-                let (id, err, at) = (m.id, error.clone(), now + backoff(m.attempts));
-                store
-                    .call(move |s| s.mail_failed(id, &err, Some(at)))
-                    .await?;
-            }
-            done.retry = due.len();
-            done.error = Some(error);
-            return Ok(done);
+        // Down, refusing, TLS or login failure: nothing is lost, everything waits.
+        let unreachable = match &self.inner {
+            Inner::Smtp(t) => match tokio::time::timeout(self.bound, t.test_connection()).await {
+                Ok(Ok(_)) => None,
+                Ok(Err(e)) => Some(format!("{}: {e}", self.describe)),
+                Err(_) => Some(format!(
+                    "{}: no answer within {}",
+                    self.describe,
+                    humantime::format_duration(self.bound)
+                )),
+            },
+            Inner::Files(..) => None,
+        };
+        if let Some(error) = &unreachable {
+            tracing::warn!(%error, pending = due, "mail kept pending");
         }
-        for m in due {
-            let outcome = match self.message(&m) {
-                Err(e) => Err((e, true)),
-                Ok(msg) => self.send(msg).await,
+        let lease = claim_lease(self.bound);
+        loop {
+            let until = Utc::now().max(now) + lease;
+            let Some(m) = store.call(move |s| s.claim_mail(now, until)).await? else {
+                break;
+            };
+            let outcome = match (&unreachable, self.message(&m)) {
+                (Some(error), _) => Err((error.clone(), false)),
+                (None, Err(e)) => Err((format!("{}: {e}", self.describe), true)),
+                (None, Ok(msg)) => self
+                    .send(msg)
+                    .await
+                    .map_err(|(e, permanent)| (format!("{}: {e}", self.describe), permanent)),
             };
             let id = m.id;
             match outcome {
@@ -147,8 +177,9 @@ impl Mailer {
                     done.sent += 1;
                 }
                 Err((error, permanent)) => {
-                    let error = format!("{}: {error}", self.describe);
-                    tracing::warn!(mail = id, to = %m.recipient, %error, permanent, "mail not delivered");
+                    if unreachable.is_none() {
+                        tracing::warn!(mail = id, to = %m.recipient, %error, permanent, "mail not delivered");
+                    }
                     let retry_at = (!permanent).then(|| now + backoff(m.attempts));
                     let err = error.clone();
                     store
@@ -168,6 +199,18 @@ impl Mailer {
 
     /// Sends one message; the error says whether it is permanent.
     async fn send(&self, msg: Message) -> Result<String, (String, bool)> {
+        let bound = humantime::format_duration(self.bound);
+        tokio::time::timeout(self.bound, self.send_unbounded(msg))
+            .await
+            .unwrap_or_else(|_| {
+                Err((
+                    format!("no answer within {bound}: kept for a later try"),
+                    false,
+                ))
+            })
+    }
+
+    async fn send_unbounded(&self, msg: Message) -> Result<String, (String, bool)> {
         match &self.inner {
             Inner::Smtp(t) => match t.send(msg).await {
                 Ok(resp) => Ok(format!("accepted: {}", resp.code())),

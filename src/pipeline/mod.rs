@@ -239,6 +239,7 @@ impl Pipeline {
             timeout: target.timeout,
             max_body: target.max_body,
             user_agent: &target.user_agent,
+            public_only: false,
         };
         let fetched = self
             .fetcher

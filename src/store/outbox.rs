@@ -134,14 +134,35 @@ impl Store {
         tx.commit().map_err(sqlite)
     }
 
-    /// Pending mail due at `now`, oldest first.
+    /// Pending mail due at `now` and not claimed by a sender, oldest first.
     pub fn due_mail(&self, now: DateTime<Utc>) -> Result<Vec<Mail>, StoreError> {
         let sql = format!(
-            "SELECT {MAIL_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id"
+            "SELECT {MAIL_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
+               AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY id"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt.query_map([ts(now)], mail).map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Claims the oldest pending mail due at `now` that no other sender holds, until `until`:
+    /// one atomic statement, so of two senders racing for a row exactly one gets it. A claim
+    /// ends when the row is marked sent or failed, or when `until` passes (the claimer died).
+    pub fn claim_mail(
+        &mut self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<Mail>, StoreError> {
+        let sql = format!(
+            "UPDATE outbox SET claimed_until = ?2 WHERE id = (
+                 SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
+                   AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY id LIMIT 1)
+             RETURNING {MAIL_COLUMNS}"
+        );
+        self.conn
+            .query_row(&sql, params![ts(now), ts(until)], mail)
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// Every queued mail, newest first (at most `limit`).
@@ -169,7 +190,8 @@ impl Store {
     pub fn mail_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,
+                        claimed_until = NULL WHERE id = ?1",
                 params![id, ts(at)],
             )
             .map(drop)
@@ -190,7 +212,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = ?3,
-                        next_attempt_at = coalesce(?4, next_attempt_at) WHERE id = ?1",
+                        next_attempt_at = coalesce(?4, next_attempt_at), claimed_until = NULL WHERE id = ?1",
                 params![id, status, error, next],
             )
             .map(drop)

@@ -245,6 +245,40 @@ fn alerts_are_queued_with_their_version_and_only_once() {
 }
 
 #[test]
+fn a_claimed_row_is_held_until_marked_or_until_its_lease_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let mut a = Store::open(&path).unwrap();
+    let mut b = Store::open(&path).unwrap();
+    a.enqueue(&[mail("test:1"), mail("test:2")], Utc::now())
+        .unwrap();
+    let now = Utc::now();
+    let lease = now + chrono::Duration::minutes(2);
+    let first = a.claim_mail(now, lease).unwrap().unwrap();
+    let second = b.claim_mail(now, lease).unwrap().unwrap();
+    assert_ne!(first.id, second.id, "a claimed row is not claimed again");
+    assert!(a.claim_mail(now, lease).unwrap().is_none());
+    assert!(
+        b.due_mail(now).unwrap().is_empty(),
+        "claimed rows are not due"
+    );
+    // the claimer of `first` died: once its lease ends the row is due again
+    let later = lease + chrono::Duration::seconds(1);
+    let again = b
+        .claim_mail(later, later + chrono::Duration::minutes(2))
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.id, first.id);
+    b.mail_sent(again.id, later).unwrap();
+    // a failed attempt ends the claim too: due again at its retry time
+    a.mail_failed(second.id, "451", Some(later)).unwrap();
+    assert_eq!(
+        a.claim_mail(later, later).unwrap().map(|m| m.id),
+        Some(second.id)
+    );
+}
+
+#[test]
 fn one_incident_mail_per_incident_and_one_recovery() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("db")).unwrap();

@@ -5,10 +5,12 @@ Modes: plain, STARTTLS (required) or implicit TLS, each optionally with AUTH. Ev
 message is written as <n>.eml into --maildir (the envelope recipient in an X-Rcpt header line
 before the message). Faults for tests: --reject-rcpt (550 for recipients containing it),
 --tempfail N (451 for the first N messages), --drop-data N (close the connection in the middle of
-the first N DATA commands). Prints "READY <port>" once listening; stops on SIGTERM.
+the first N DATA commands), --data-delay S (answer DATA S seconds late), --stall-mail (never answer
+MAIL FROM: a tarpit). Prints "READY <port>" once listening; stops on SIGTERM.
 """
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
@@ -36,7 +38,17 @@ class Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.args.stall_mail:
+            # A tarpit: greeting and EHLO answered, MAIL FROM never is.
+            await asyncio.sleep(3600)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
+        if self.args.data_delay:
+            await asyncio.sleep(self.args.data_delay)
         with self.lock:
             if self.drops > 0:
                 self.drops -= 1
@@ -89,6 +101,8 @@ def main():
     p.add_argument("--reject-rcpt", default="")
     p.add_argument("--tempfail", type=int, default=0)
     p.add_argument("--drop-data", type=int, default=0)
+    p.add_argument("--data-delay", type=float, default=0.0)
+    p.add_argument("--stall-mail", action="store_true")
     args = p.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
 
