@@ -41,6 +41,9 @@ const FIELD_NAMES: [&str; 5] = [
 ];
 const DAY_NAMES: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
 
+/// How far ahead a schedule must have its next run to be accepted.
+const HORIZON_DAYS: i64 = 9 * 365;
+
 impl Schedule {
     /// Parses a 5-field crontab line, a 6/7-field cron-crate line or a `@macro`.
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -88,10 +91,21 @@ impl Schedule {
                 None => "invalid schedule".to_string(),
             }
         })?;
-        Ok(Self {
+        let schedule = Self {
             source: trimmed.to_string(),
             inner,
-        })
+        };
+        // "0 0 31 2 *" or a past year parse, but never fire: a target that would silently
+        // never be checked is an error. Every valid day comes round within eight years
+        // (29 February skips a century year at most).
+        let now = Utc::now();
+        match schedule.next_after(now) {
+            Some(next) if next - now <= chrono::Duration::days(HORIZON_DAYS) => Ok(schedule),
+            _ => Err(format!(
+                "schedule {trimmed:?} never runs in the next {} years: no such date",
+                HORIZON_DAYS / 365
+            )),
+        }
     }
 
     /// The text as the user wrote it.
@@ -183,6 +197,18 @@ mod tests {
         let from = Utc.with_ymd_and_hms(2026, 11, 29, 10, 0, 0).unwrap();
         assert_eq!(next("*/5 * * * * *", from).second(), 5);
         assert_eq!(next("@daily", from).day(), 30);
+    }
+
+    #[test]
+    fn schedules_that_never_fire_are_rejected() {
+        for never in ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4 *", "0 0 0 1 1 * 2001"] {
+            let e = Schedule::parse(never).unwrap_err();
+            assert!(e.contains("never runs"), "{never}: {e}");
+        }
+        assert!(
+            Schedule::parse("0 0 29 2 *").is_ok(),
+            "leap days come round"
+        );
     }
 
     #[test]

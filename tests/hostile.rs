@@ -233,3 +233,68 @@ async fn follow_links_never_reaches_internal_addresses() {
         "the refusal is said: {mails}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn terminal_control_characters_from_a_page_never_reach_a_terminal_or_a_mail() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.serve(linkedin_version(GOOD));
+    env.write_watchlist(&env.target("pp", PP));
+    env.check(&[]);
+    let hostile = "<p>We train AI models\u{1b}]0;owned\u{7} on your data\u{1b}[2J\u{8}\u{8}\u{9b}31m now.</p>";
+    let body = linkedin_version("privacy-policy/2024-09-19.md").replacen(
+        "<h2",
+        &format!("{hostile}<h2"),
+        1,
+    );
+    page.serve(body);
+    let (_, lines) = env.check(&[]);
+    assert_eq!(lines[0]["status"], "changed", "{}", lines[0]);
+    let controls = |s: &str| {
+        s.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    };
+    for args in [
+        vec!["show", "pp"],
+        vec!["diff", "pp"],
+        vec!["history", "pp"],
+    ] {
+        let out = env.stdout(&args);
+        assert!(
+            !controls(&out),
+            "{args:?} printed a control character: {out:?}"
+        );
+    }
+    assert!(
+        env.stdout(&["show", "pp"])
+            .contains("We train AI models]0;owned on your data[2J31m now.")
+    );
+    for e in std::fs::read_dir(env.dir.path().join("outbox")).unwrap() {
+        let eml = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        assert!(!controls(&eml), "a mail carries a control character");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schedules_that_never_fire_are_rejected_with_their_line() {
+    let env = TestEnv::new().await;
+    env.write_watchlist(&format!(
+        "[digest]\nschedule = \"0 0 30 2 *\"\n\n{}schedule = \"0 0 31 2 *\"\n",
+        env.target("pp", PP)
+    ));
+    let out = env.run(&["validate"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let text = std::fs::read_to_string(env.watchlist_path()).unwrap();
+    for (schedule, what) in [("0 0 30 2 *", "digest"), ("0 0 31 2 *", "target")] {
+        let line = text
+            .lines()
+            .position(|l| l.contains(schedule))
+            .map(|i| i + 1)
+            .unwrap();
+        assert!(
+            err.lines().any(|l| l.contains(&format!("watchlist.toml:{line}:")) && l.contains("never runs")),
+            "the {what} schedule on line {line} is named: {err}"
+        );
+    }
+}

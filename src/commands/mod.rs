@@ -157,7 +157,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             };
             match store.version(target, *version_id)? {
                 Some(v) => {
-                    println!("{}", v.text);
+                    // page text, shown and never obeyed by the terminal
+                    println!("{}", crate::extract::visible(&v.text));
                     Ok(Outcome::Ok)
                 }
                 None => {
@@ -274,6 +275,7 @@ pub(crate) fn print_human(text: &str) -> std::io::Result<()> {
         } else {
             Style::new()
         };
+        let line = crate::extract::visible(line);
         writeln!(out, "{style}{line}{style:#}")?;
     }
     Ok(())

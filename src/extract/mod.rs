@@ -18,7 +18,7 @@ pub use parse::MAX_DEPTH;
 
 use std::fmt;
 
-pub use normalize::normalize_line;
+pub use normalize::{normalize_line, visible};
 
 /// A CSS selector parsed once, when the watchlist loads, with the text it came from.
 #[derive(Clone)]

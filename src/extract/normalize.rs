@@ -10,6 +10,27 @@ use unicode_normalization::UnicodeNormalization;
 /// kept: they change how Indic and emoji text renders.
 pub fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{FEFF}' | '\u{00AD}' | '\u{2060}')
+        // control characters (ESC, BEL, backspace, C1…) carry no text and could drive a
+        // terminal; whitespace controls (tab, newline) are whitespace and collapse as such
+        || (c.is_control() && !c.is_whitespace())
+}
+
+/// Text safe to print on a terminal or put in a mail: every control character but newline and
+/// tab is shown as a visible symbol (ESC as `␛`, C1 controls as `�`) instead of acting.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let acts = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(acts) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            c if !acts(c) => c,
+            '\u{7f}' => '\u{2421}',
+            c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
+            _ => '\u{FFFD}',
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Whether `s` is certainly NFC already (the quick check; ASCII always is).
@@ -48,6 +69,19 @@ fn collapse(chars: impl Iterator<Item = char>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_text_and_are_shown_not_obeyed() {
+        assert_eq!(
+            normalize_line("a\u{1b}]0;pwned\u{7}b\u{8}c\u{9b}d"),
+            "a]0;pwnedbcd"
+        );
+        assert_eq!(visible("ok\n\tfine"), "ok\n\tfine");
+        assert_eq!(
+            visible("a\u{1b}[2Jb\u{7}\u{7f}\u{9b}\r"),
+            "a\u{241b}[2Jb\u{2407}\u{2421}\u{fffd}\u{240d}"
+        );
+    }
 
     #[test]
     fn nbsp_and_runs_collapse_and_invisibles_go() {

@@ -121,8 +121,8 @@ impl Mailer {
             .subject(mail.subject.as_str())
             .message_id(Some(format!("<{}>", mail.message_id)))
             .multipart(MultiPart::alternative_plain_html(
-                mail.text.clone(),
-                mail.html.clone(),
+                crate::extract::visible(&mail.text).into_owned(),
+                crate::extract::visible(&mail.html).into_owned(),
             ))
             .map_err(|e| format!("cannot build the message: {e}"))
     }
