@@ -298,3 +298,38 @@ async fn schedules_that_never_fire_are_rejected_with_their_line() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn output_files_never_write_through_planted_symlinks_and_errors_name_the_path() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.serve(linkedin_version(GOOD));
+    env.write_watchlist(&env.target("pp", PP));
+    env.check(&[]);
+    let victim = env.dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    // report --out: index.html planted as a symlink to the victim
+    let site = env.dir.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    std::os::unix::fs::symlink(&victim, site.join("index.html")).unwrap();
+    env.stdout(&["report", "--out", site.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(
+        std::fs::read_to_string(site.join("index.html"))
+            .unwrap()
+            .contains("<html")
+    );
+    // feed --out: the old temporary name planted as a symlink to the victim
+    let atom = env.dir.path().join("OUT.atom");
+    std::os::unix::fs::symlink(&victim, env.dir.path().join("OUT.atom.tmp")).unwrap();
+    env.stdout(&["feed", "--out", atom.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(std::fs::read_to_string(&atom).unwrap().contains("<feed"));
+    // an output that cannot be written: the error names the path
+    let blocked = env.dir.path().join("blocked");
+    std::fs::write(&blocked, "a file, not a folder").unwrap();
+    let out = env.run(&["report", "--out", blocked.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(err.contains(blocked.to_str().unwrap()), "{err}");
+}

@@ -44,9 +44,58 @@ pub enum CommandError {
     /// Writing output or creating the database folder.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// Writing an output file.
+    #[error("cannot write {}: {source}", path.display())]
+    File {
+        /// The file (or folder) being written.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A background task died.
     #[error("{0}")]
     Task(String),
+}
+
+/// Writes `bytes` to `path` through a fresh temporary file in the same folder (created
+/// exclusively, so a planted file or symlink there is never written through), then renamed
+/// over `path` (which replaces a symlink at `path` rather than writing to its target). A
+/// folder on the way that is a symlink is refused. Every error names the path.
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CommandError> {
+    use std::io::Write as _;
+    let err = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| CommandError::File { path, source }
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(err(dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err(dir))?;
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // readable like any file written with the usual umask (a temporary file is 0600)
+        let readable = std::fs::Permissions::from_mode(0o644);
+        tmp.as_file()
+            .set_permissions(readable)
+            .map_err(err(tmp.path()))?;
+    }
+    tmp.write_all(bytes).map_err(err(tmp.path()))?;
+    tmp.persist(path).map_err(|e| err(path)(e.error))?;
+    Ok(())
+}
+
+/// Refuses a folder inside the output that is a symlink: the site must not be written
+/// elsewhere through a planted link.
+fn no_symlink(dir: &std::path::Path) -> Result<(), CommandError> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => Err(CommandError::File {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other("is a symlink: refusing to write through it"),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Runs the parsed command line.
@@ -220,10 +269,10 @@ async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandErro
     let files = crate::report::site(&docs);
     for (path, html) in &files {
         let file = out.join(path);
-        if let Some(parent) = file.parent() {
-            std::fs::create_dir_all(parent)?;
+        if let Some(parent) = file.parent().filter(|p| *p != out) {
+            no_symlink(parent)?;
         }
-        std::fs::write(file, html)?;
+        write_file(&file, html.as_bytes())?;
     }
     println!(
         "{}: {} pages for {} documents",
@@ -244,9 +293,7 @@ async fn feed(cli: &Cli, out: &std::path::Path, ai_only: bool) -> Result<Outcome
     };
     let changes = store.changes(ai_only, 500)?;
     let xml = crate::atom::changes_feed(&changes, &|id| wl.name_of(id), ai_only);
-    let tmp = out.with_extension("atom.tmp");
-    std::fs::write(&tmp, xml)?;
-    std::fs::rename(&tmp, out)?;
+    write_file(out, xml.as_bytes())?;
     println!("{}: {} changes", out.display(), changes.len());
     Ok(Outcome::Ok)
 }
@@ -313,7 +360,10 @@ pub(crate) async fn open_store(cli: &Cli) -> Result<Option<Store>, CommandError>
 
 pub(crate) async fn open_at(path: PathBuf) -> Result<Store, CommandError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+        std::fs::create_dir_all(parent).map_err(|source| CommandError::File {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
     tokio::task::spawn_blocking(move || Store::open(&path))
         .await
