@@ -333,3 +333,145 @@ async fn output_files_never_write_through_planted_symlinks_and_errors_name_the_p
     assert_ne!(out.status.code(), Some(0));
     assert!(err.contains(blocked.to_str().unwrap()), "{err}");
 }
+
+fn import(env: &TestEnv, dir: &std::path::Path) -> std::process::Output {
+    env.run(&[
+        "import",
+        "--format",
+        "ota",
+        dir.to_str().unwrap(),
+        "--target",
+        "pp",
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_html_in_an_imported_version_never_hides_the_text_after_it() {
+    let env = TestEnv::new().await;
+    env.write_watchlist(&env.target("pp", PP));
+    let dir = env.dir.path().join("ota");
+    std::fs::create_dir(&dir).unwrap();
+    let body = "# Privacy Policy\n\nWe collect your profile data to run the Services.\n\n";
+    std::fs::write(
+        dir.join("2025-01-01.md"),
+        format!("{body}We share data with Affiliates.\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("2025-02-01.md"),
+        format!("{body}<!-- an unclosed comment\n\nWe use your posts to train generative AI models.\n\nWe share data with Affiliates.\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("2025-03-01.md"),
+        format!("{body}</main><script>\n\nWe use your posts to train generative AI models.\n\nWe share data with Affiliates.\n\nNew: Microsoft receives your data.\n"),
+    )
+    .unwrap();
+    let out = import(&env, &dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for v in ["2", "3"] {
+        let text = env.stdout(&["show", "pp", v]);
+        assert!(
+            text.contains("We use your posts to train generative AI models."),
+            "version {v}: {text}"
+        );
+    }
+    assert!(
+        env.stdout(&["show", "pp", "3"])
+            .contains("Microsoft receives your data.")
+    );
+    assert!(env.stdout(&["history", "pp"]).contains("AI (high)"));
+
+    // a version whose text shrank sharply is pointed out
+    std::fs::write(dir.join("2025-04-01.md"), "# Privacy Policy\n\nShort.\n").unwrap();
+    let out = import(&env, &dir);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("2025-04-01.md") && said.contains("shrank"),
+        "{said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_file_stops_the_import_before_anything_is_written_and_a_rerun_continues() {
+    let env = TestEnv::new().await;
+    env.write_watchlist(&env.target("pp", PP));
+    let dir = env.dir.path().join("ota");
+    std::fs::create_dir(&dir).unwrap();
+    let version = |n: usize| format!("# Privacy Policy\n\nWe collect data, revision {n}.\n");
+    std::fs::write(dir.join("2025-01-01.md"), version(1)).unwrap();
+    std::fs::write(dir.join("2025-02-01.md"), version(2)).unwrap();
+    std::fs::write(
+        dir.join("2025-03-01.md"),
+        b"# Policy\n\n\xff\xfe not UTF-8\n",
+    )
+    .unwrap();
+    // named like versions, but not regular files: skipped, never opened
+    std::fs::create_dir(dir.join("2025-04-01.md")).unwrap();
+    std::os::unix::fs::symlink("2025-05-01.md", dir.join("2025-05-01.md")).unwrap();
+    let fifo = dir.join("2025-06-01.md");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    let out = import(&env, &dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("2025-03-01.md") && err.contains("UTF-8"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(
+        env.history("pp").len(),
+        0,
+        "nothing written before the bad file"
+    );
+
+    std::fs::write(dir.join("2025-03-01.md"), version(3)).unwrap();
+    let out = import(&env, &dir);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("3 versions imported"), "{said}");
+    assert!(
+        said.contains("not a regular file"),
+        "skipped entries are named: {said}"
+    );
+    // a later file arrives: a re-run imports just it
+    std::fs::write(dir.join("2025-07-01.md"), version(7)).unwrap();
+    let said = String::from_utf8_lossy(&import(&env, &dir).stdout).into_owned();
+    assert!(said.contains("1 versions imported"), "{said}");
+    assert_eq!(env.history("pp").len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deeply_nested_markdown_version_is_refused_by_name_not_a_crash() {
+    let env = TestEnv::new().await;
+    env.write_watchlist(&env.target("pp", PP));
+    let dir = env.dir.path().join("ota");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("2025-01-01.md"),
+        format!("{} We train AI.\n", ">".repeat(30_000)),
+    )
+    .unwrap();
+    let out = import(&env, &dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("2025-01-01.md") && err.contains("levels deep"),
+        "{err}"
+    );
+}

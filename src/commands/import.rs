@@ -35,24 +35,66 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
     let Some(mut store) = open_store(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    let existing = store.history(target)?.len();
-    if existing > 0 {
+    // A re-run continues where the last one stopped: versions already stored are kept, and
+    // only files dated after the newest of them are imported (history stays in date order).
+    let history = store.history(target)?;
+    let newest = history
+        .last()
+        .and_then(|v| chrono::DateTime::parse_from_rfc3339(&v.recorded_at).ok())
+        .map(|d| d.with_timezone(&chrono::Utc));
+    let pending: Vec<_> = files
+        .iter()
+        .filter(|f| newest.is_none_or(|n| f.at > n))
+        .collect();
+    if pending.is_empty() {
+        println!(
+            "nothing to import for {target}: its {} stored versions already reach {}",
+            history.len(),
+            newest.map_or_else(String::new, |n| n.to_rfc3339())
+        );
+        return Ok(Outcome::Ok);
+    }
+    // Every file is read and converted before anything is written: one bad file (not UTF-8,
+    // unreadable, hostile) stops the import with its name and leaves the store as it was.
+    let mut texts = Vec::new();
+    let mut problems = Vec::new();
+    for f in &pending {
+        let text = std::fs::read(&f.path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| String::from_utf8(b).map_err(|e| format!("not UTF-8 text ({e})")))
+            .and_then(|md| markdown_text(&md));
+        match text {
+            Ok(t) => texts.push(t),
+            Err(e) => problems.push(format!("{}: {e}", f.path.display())),
+        }
+    }
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
         eprintln!(
-            "policywatch: target {target:?} already has {existing} versions; import into a new database (--db) so that history stays in date order"
+            "policywatch: {} file(s) cannot be imported; nothing was written",
+            problems.len()
         );
         return Ok(Outcome::BadInput);
     }
-    let mut previous: Option<String> = None;
+    let mut previous: Option<String> = match history.last() {
+        Some(v) => store.version(target, Some(v.id))?.map(|v| v.text),
+        None => None,
+    };
     let mut rows = Vec::new();
-    for f in &files {
-        let markdown = std::fs::read_to_string(&f.path)?;
-        let text = match markdown_text(&markdown) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("policywatch: {}: {e}; skipped", f.path.display());
-                continue;
-            }
-        };
+    let mut shrank = Vec::new();
+    for (f, text) in pending.iter().zip(texts) {
+        if let Some(p) = &previous
+            && text.chars().count() * 2 < p.chars().count()
+        {
+            shrank.push(format!(
+                "{}: the text shrank from {} to {} characters: check the file",
+                f.path.display(),
+                p.chars().count(),
+                text.chars().count()
+            ));
+        }
         let change = previous.as_deref().map(|p| diff::diff(p, &text));
         let verdict = change
             .as_ref()
@@ -102,14 +144,17 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
         "{}",
         output::table(&["DATE", "VERSION", "SENTENCES", "CLASSIFIED"], &rows)
     );
+    for s in &shrank {
+        println!("warning: {s}");
+    }
     println!(
         "{} versions imported for {target} from {} files{}",
         rows.len(),
-        files.len(),
+        pending.len(),
         if skipped.is_empty() {
             String::new()
         } else {
-            format!(" ({} other files ignored)", skipped.len())
+            format!(" (ignored: {})", skipped.join(", "))
         }
     );
     Ok(Outcome::Ok)
