@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use similar::{Algorithm, ChangeTag, TextDiff};
+use similar::{Algorithm, ChangeTag, InlineChange, TextDiff};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::extract::feed::FeedItem;
@@ -105,6 +105,10 @@ pub fn sentences(text: &str) -> Vec<&str> {
 /// stops searching for the shortest edit (what is left is reported as removed and added) and
 /// changed words are no longer marked: a hostile page costs a bounded time, not minutes.
 const BUDGET: Duration = Duration::from_millis(1500);
+
+/// The most sentences (old and new together) one edit may span for its changed words to be
+/// marked.
+const MAX_REFINED: usize = 64;
 
 /// Diffs two texts by sentence.
 ///
@@ -234,7 +238,16 @@ fn diff_sentences(old: &str, new: &str, deadline: Instant, change: &mut Change) 
     for group in text_diff.grouped_ops(1) {
         let mut hunk = Hunk { lines: Vec::new() };
         for op in &group {
-            for inline in text_diff.iter_inline_changes_deadline(op, Some(deadline)) {
+            // Changed words are marked within a few edited sentences; a block rewritten
+            // wholesale is shown sentence by sentence (word-diffing it would cost its words
+            // squared in time and memory, and mark everything anyway).
+            let changes: Box<dyn Iterator<Item = InlineChange<'_, str>>> =
+                if op.old_range().len() + op.new_range().len() <= MAX_REFINED {
+                    Box::new(text_diff.iter_inline_changes_deadline(op, Some(deadline)))
+                } else {
+                    Box::new(text_diff.iter_changes(op).map(InlineChange::from))
+                };
+            for inline in changes {
                 let segments: Vec<Segment> = inline
                     .iter_strings_lossy()
                     .map(|(changed, text)| Segment {

@@ -475,3 +475,70 @@ async fn a_deeply_nested_markdown_version_is_refused_by_name_not_a_crash() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reordered_pages_are_moves_and_repeated_edits_are_counted_exactly() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.set(|s| s.fresh_noise = false);
+    env.write_watchlist(&env.target("pp", PP));
+    let wrap = |body: String| {
+        format!("<html><body><div id=\"component-container\">{body}</div></body></html>")
+    };
+    // 10,000 paragraphs, then the same paragraphs in reverse: nothing was said differently
+    let paras: Vec<String> = (0..10_000)
+        .map(|i| format!("<p>Paragraph {i} says how we use member data.</p>"))
+        .collect();
+    page.serve(wrap(paras.concat()));
+    env.check(&[]);
+    page.serve(wrap(
+        paras.iter().rev().cloned().collect::<Vec<_>>().concat(),
+    ));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(
+        (lines[0]["added"].as_u64(), lines[0]["removed"].as_u64()),
+        (Some(0), Some(0)),
+        "{}",
+        lines[0]
+    );
+    // table rows reversed: moves too
+    let rows: Vec<String> = (0..5_000)
+        .map(|i| format!("<tr><td>{i}</td><td>category {i} of data</td></tr>"))
+        .collect();
+    page.serve(wrap(format!("<table>{}</table>", rows.concat())));
+    env.check(&[]);
+    page.serve(wrap(format!(
+        "<table>{}</table>",
+        rows.iter().rev().cloned().collect::<Vec<_>>().concat()
+    )));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(
+        (lines[0]["added"].as_u64(), lines[0]["removed"].as_u64()),
+        (Some(0), Some(0)),
+        "{}",
+        lines[0]
+    );
+    // one sentence 10,000 times, then every other copy edited: 5,000 edits, no more, no less
+    let s = "We may use your profile data to train generative AI models.";
+    let e = "We may use your profile data to train generative AI models and share them.";
+    page.serve(wrap(format!("<p>{s}</p>").repeat(10_000)));
+    env.check(&[]);
+    page.serve(wrap(
+        (0..10_000)
+            .map(|i| format!("<p>{}</p>", if i % 2 == 0 { e } else { s }))
+            .collect(),
+    ));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(
+        (lines[0]["added"].as_u64(), lines[0]["removed"].as_u64()),
+        (Some(5_000), Some(5_000)),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[0]["ai_relevant"], true);
+    // and the commands that render it finish
+    let diff = env.stdout(&["diff", "pp"]);
+    assert_eq!(diff.matches("and share them").count(), 5_000);
+    let site = env.dir.path().join("site");
+    env.stdout(&["report", "--out", site.to_str().unwrap()]);
+}

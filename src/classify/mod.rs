@@ -107,6 +107,11 @@ impl Verdict {
 /// Pairing all removed with all added sentences costs their product; past this many pairs a
 /// wholesale rewrite is judged sentence by sentence instead.
 const MAX_PAIRINGS: usize = 40_000;
+/// The matched sentences a verdict quotes. Severity, relevance and the matched terms always
+/// reflect the whole change; past this many, a wholesale rewrite's further matches are not
+/// kept one by one (each holds its sentence: a hostile page could otherwise hold hundreds of
+/// megabytes of quotes).
+const MAX_MATCHES: usize = 1_000;
 /// Sentences at least this similar (by words) are an edit of one another.
 const EDIT_SIMILARITY: f32 = 0.5;
 
@@ -231,6 +236,9 @@ fn record(verdict: &mut Verdict, rule: &Rule, term: String, side: Side, sentence
     verdict.announcement |= rule.announcement;
     if !verdict.matched_terms.contains(&term) {
         verdict.matched_terms.push(term.clone());
+    }
+    if verdict.matches.len() >= MAX_MATCHES {
+        return;
     }
     verdict.matches.push(Match {
         rule: rule.id.clone(),
