@@ -35,7 +35,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let outcome = runtime.block_on(commands::run(cli));
+    // Blocking work still running (a long parse the daemon abandoned at shutdown) cannot be
+    // cancelled; it must not hold the exit past the stop bound either. Every write is one
+    // SQLite transaction, so leaving it unfinished loses nothing.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match outcome {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::SomeFailed) => ExitCode::from(1),
         Ok(Outcome::BadInput) => ExitCode::from(2),

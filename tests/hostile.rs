@@ -542,3 +542,51 @@ async fn reordered_pages_are_moves_and_repeated_edits_are_counted_exactly() {
     let site = env.dir.path().join("site");
     env.stdout(&["report", "--out", site.to_str().unwrap()]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_mistakes_fail_clearly_and_touch_nothing() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.serve(linkedin_version(GOOD));
+    env.write_watchlist(&env.target("pp", PP));
+    // --db on a device: refused, and no journal created beside it
+    let out = env.run(&["--db", "/dev/null", "status"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("/dev/null") && err.contains("not a regular file"),
+        "{err}"
+    );
+    assert!(!std::path::Path::new("/dev/null-journal").exists());
+    // password_file pointing at an endless file: a clear error, at once
+    env.write_watchlist(&format!(
+        "{}[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = 2525\nsecurity = \"none\"\nusername = \"u\"\npassword_file = \"/dev/zero\"\nfrom = \"a@example.com\"\nto = [\"b@example.com\"]\n",
+        env.target("pp", PP)
+    ));
+    let out = env.run(&["test-email"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        err.contains("/dev/zero") && err.contains("larger than"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_to_other_schemes_are_named_not_followed() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    env.write_watchlist(&env.target("pp", PP));
+    for to in ["ftp://example.com/policy", "gopher://example.com/1"] {
+        page.set(|s| {
+            s.status = 302;
+            s.headers = vec![("Location".into(), to.into())];
+        });
+        let (_, lines) = env.check(&[]);
+        let error = lines[0]["error"].as_str().unwrap_or_default().to_string();
+        assert!(
+            error.contains(to) && error.contains("not followed"),
+            "{to}: {error}"
+        );
+    }
+}

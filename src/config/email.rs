@@ -288,8 +288,24 @@ impl Smtp {
             Some(dir) if file.is_relative() => PathBuf::from(dir).join(file),
             _ => file.clone(),
         };
-        std::fs::read_to_string(&path)
-            .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_string()))
-            .map_err(|e| format!("cannot read the SMTP password file {}: {e}", path.display()))
+        // A password is short: read at most a little more than any password, so that a
+        // mistaken path (`/dev/zero`, a log file) fails at once instead of filling memory.
+        const MAX: u64 = 4096;
+        let cannot = |e: std::io::Error| {
+            format!("cannot read the SMTP password file {}: {e}", path.display())
+        };
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(std::fs::File::open(&path).map_err(cannot)?, MAX + 1),
+            &mut text,
+        )
+        .map_err(cannot)?;
+        if text.len() as u64 > MAX {
+            return Err(format!(
+                "the SMTP password file {} is larger than {MAX} bytes: not a password file",
+                path.display()
+            ));
+        }
+        Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()))
     }
 }

@@ -249,6 +249,16 @@ impl Store {
     /// meet SQLite's lock-upgrade deadlock, which it reports as busy at once rather than waiting,
     /// or both try to create the schema; the open is retried for a few seconds in those cases.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        // A device or FIFO (`--db /dev/null`) is no database, and SQLite would create its
+        // journal beside it (`/dev/null-journal`).
+        if let Ok(m) = std::fs::metadata(path)
+            && !m.is_file()
+        {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+                reason: "not a regular file".into(),
+            });
+        }
         let mut tries = 0;
         loop {
             match Self::open_once(path) {
