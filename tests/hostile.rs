@@ -590,3 +590,38 @@ async fn redirects_to_other_schemes_are_named_not_followed() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_that_stalls_after_ehlo_cannot_hang_check_now_and_the_mail_stays_pending() {
+    let server = SmtpServer::start(Mode::StartTls, &["--stall-mail"]);
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.serve(linkedin_version(GOOD));
+    let email = server
+        .email_toml(&["dpo@example.com"])
+        .replace("timeout = \"5s\"", "timeout = \"1s\"");
+    env.write_watchlist(&format!("{}{email}", env.target("pp", PP)));
+    env.set_env("POLICYWATCH_SMTP_PASSWORD", PASSWORD);
+    env.check(&[]);
+    page.serve(linkedin_version("privacy-policy/2024-09-19.md"));
+    // check-now records the change and tries to deliver its alert into the tarpit: it must
+    // come back (the test would hang here before the fix), with the alert still pending
+    let (_, lines) = env.check(&[]);
+    assert_eq!(lines[0]["status"], "changed");
+    let outbox = env.stdout(&["outbox", "--json"]);
+    let rows: Vec<Value> = outbox
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r["status"] == "pending"),
+        "{outbox}"
+    );
+    assert!(
+        rows.iter().all(|r| r["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no answer within"))),
+        "{outbox}"
+    );
+    assert!(server.messages().is_empty());
+}
