@@ -116,7 +116,7 @@ const MAX_REFINED: usize = 64;
 /// each side) are split into sentences: sentence segmentation is the costly part, and a policy
 /// edit touches a few paragraphs out of hundreds. A paragraph removed in one place and added
 /// verbatim in another is a move, not a change, and so is a sentence: reordering a page
-/// changes nothing it says. The whole diff runs within [`BUDGET`].
+/// changes nothing it says. The whole diff runs within a fixed time budget (1.5 s).
 pub fn diff(old: &str, new: &str) -> Change {
     let deadline = Instant::now() + BUDGET;
     let (old_p, new_p) = (paragraphs(old), paragraphs(new));
