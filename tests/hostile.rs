@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::common::smtp::{Mode, PASSWORD, SmtpServer};
-use crate::common::{TestEnv, linkedin_page, linkedin_version};
+use crate::common::{TestEnv, linkedin_page, linkedin_version, wait_until};
 
 const PP: &str = "/legal/privacy-policy";
 const GOOD: &str = "privacy-policy/2024-08-01.md";
@@ -624,4 +624,36 @@ async fn a_relay_that_stalls_after_ehlo_cannot_hang_check_now_and_the_mail_stays
         "{outbox}"
     );
     assert!(server.messages().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_with_cpu_bound_work_in_flight_exits_within_the_bound() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.set(|s| s.fresh_noise = false);
+    // 500 levels (under the bound) around 600,000 paragraphs: each start tag scans the open
+    // elements, so a debug build parses this for well over the 20 s grace
+    page.serve(format!(
+        "<html><body><div id=\"component-container\">{}{}{}</div></body></html>",
+        "<div>".repeat(500),
+        "<p>Member data.</p>".repeat(600_000),
+        "</div>".repeat(500)
+    ));
+    env.write_watchlist(&format!(
+        "{}{EVERY_SECOND}max_body = \"20MB\"\n",
+        env.target("pp", PP)
+    ));
+    let mut d = env.start_daemon(&[]);
+    wait_until(45, "the page fetched", || !page.requests().is_empty()).await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let asked = std::time::Instant::now();
+    d.signal("TERM");
+    let status = d.wait_exit(30).await;
+    assert!(status.success(), "{}", d.log());
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(26),
+        "grace (20 s) + at most 2 s for blocking work: {:?}",
+        asked.elapsed()
+    );
+    assert!(d.log().contains("abandoned"), "{}", d.log());
 }

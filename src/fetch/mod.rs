@@ -162,7 +162,11 @@ fn client(public_only: bool) -> Result<reqwest::Client, FetchError> {
         .brotli(true)
         .deflate(true);
     if public_only {
-        builder = builder.dns_resolver(std::sync::Arc::new(public::PublicResolver));
+        // Names are resolved here, to public addresses only; a proxy would resolve them
+        // itself, out of sight, so links from content never go through one.
+        builder = builder
+            .dns_resolver(std::sync::Arc::new(public::PublicResolver))
+            .no_proxy();
     }
     builder.build().map_err(|e| FetchError::Other(chain(&e)))
 }
