@@ -62,12 +62,16 @@ pub enum Command {
     TestEmail,
     /// List pending, sent and failed mail with their last error.
     #[command(
-        after_help = "Examples:\n  policywatch outbox\n  policywatch outbox --json --limit 10"
+        after_help = "Examples:\n  policywatch outbox\n  policywatch outbox --json --limit 10\n  policywatch outbox --retry-now"
     )]
     Outbox {
         /// One JSON object per mail per line.
         #[arg(long)]
         json: bool,
+        /// Make every pending mail due now, whatever its backoff, and deliver it (after a
+        /// relay is fixed, nobody should wait hours for the next try).
+        #[arg(long)]
+        retry_now: bool,
         /// How many of the newest to list.
         #[arg(long, default_value_t = 50)]
         limit: usize,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use policywatch::cli::{Cli, Command};
-use policywatch::commands::{self, Outcome};
+use policywatch::commands::{self, CommandError, Outcome};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -44,6 +44,8 @@ fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::SomeFailed) => ExitCode::from(1),
         Ok(Outcome::BadInput) => ExitCode::from(2),
+        // The reader went away (`policywatch show … | head`): nothing is wrong, like ripgrep.
+        Err(CommandError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("policywatch: {e:#}");
             ExitCode::from(1)

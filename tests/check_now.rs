@@ -361,3 +361,63 @@ async fn a_byte_identical_page_is_not_parsed_again_but_never_at_the_cost_of_a_ch
     assert_eq!(skipped(&env), ("unchanged".into(), false));
     assert_eq!(skipped(&env), ("unchanged".into(), true));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_pipe_ends_show_quietly_with_status_zero() {
+    use std::io::{BufRead, BufReader};
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    // a long text, so that the reader goes away while show is still writing
+    page.serve(linkedin_page(
+        &"<p>We collect and use member data to provide the Services.</p>".repeat(20_000),
+    ));
+    env.write_watchlist(&env.target("pp", PP));
+    env.check(&[]);
+    for args in [
+        &["show", "pp"][..],
+        &["history", "pp"][..],
+        &["diff", "pp", "--to", "1", "--from", "1"][..],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("policywatch"))
+            .arg("--watchlist")
+            .arg(env.watchlist_path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // the reader is gone (like `| head -1`)
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?} said: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_commands_that_classify_compile_the_rules() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
+    env.write_watchlist(&env.target("pp", PP));
+    env.set_env("RUST_LOG", "policywatch=debug");
+    let compiled = |args: &[&str]| {
+        let out = env.run(args);
+        String::from_utf8_lossy(&out.stderr).contains("classification rules compiled")
+    };
+    assert!(compiled(&["check-now"]), "check-now classifies");
+    for args in [
+        &["status"][..],
+        &["outbox"],
+        &["history", "pp"],
+        &["show", "pp"],
+        &["validate"],
+        &["rules"],
+    ] {
+        assert!(!compiled(args), "{args:?} compiled the rules");
+    }
+}

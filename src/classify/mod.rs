@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::diff::{Change, Line, LineKind};
-pub use rules::{Rule, RuleError, RuleSet, RuleSpec};
+pub use rules::{Rule, RuleError, RuleSet, RuleSpec, merge as merge_rules, specs_toml};
 pub use text::normalize_for_match;
 
 /// How much a change matters.

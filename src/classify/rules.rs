@@ -278,6 +278,15 @@ pub fn builtin_specs() -> Vec<RuleSpec> {
         .unwrap_or_else(|e| unreachable!("built-in rules: {e}"))
 }
 
+/// Rule specs as TOML (`[[rule]]` tables), as `policywatch rules` prints them.
+pub fn specs_toml(specs: &[RuleSpec]) -> String {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        rule: &'a [RuleSpec],
+    }
+    toml::to_string(&Out { rule: specs }).unwrap_or_default()
+}
+
 /// The effective rules: built-ins, replaced or extended by user specs with the same id.
 pub fn merge(user: &[RuleSpec]) -> Vec<RuleSpec> {
     let mut specs = builtin_specs();
@@ -315,6 +324,7 @@ impl RuleSet {
                 Rule::compile(s).map_err(|e| format!("rule {:?}: {}: {}", s.id, e.field, e.message))
             })
             .collect::<Result<_, _>>()?;
+        tracing::debug!(rules = specs.len(), "classification rules compiled");
         Ok(Self { rules, specs })
     }
 
@@ -325,10 +335,6 @@ impl RuleSet {
 
     /// The effective rules as TOML.
     pub fn to_toml(&self) -> String {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            rule: &'a [RuleSpec],
-        }
-        toml::to_string(&Out { rule: &self.specs }).unwrap_or_default()
+        specs_toml(&self.specs)
     }
 }

@@ -47,7 +47,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
         .filter(|f| newest.is_none_or(|n| f.at > n))
         .collect();
     if pending.is_empty() {
-        println!(
+        say!(
             "nothing to import for {target}: its {} stored versions already reach {}",
             history.len(),
             newest.map_or_else(String::new, |n| n.to_rfc3339())
@@ -78,6 +78,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
         );
         return Ok(Outcome::BadInput);
     }
+    let rules = wl.rule_set();
     let mut previous: Option<String> = match history.last() {
         Some(v) => store.version(target, Some(v.id))?.map(|v| v.text),
         None => None,
@@ -98,7 +99,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
         let change = previous.as_deref().map(|p| diff::diff(p, &text));
         let verdict = change
             .as_ref()
-            .map(|c| classify(c, &wl.rules))
+            .map(|c| classify(c, &rules))
             .unwrap_or_default();
         let hash = format!(
             "{:x}",
@@ -140,14 +141,14 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
         }
         previous = Some(text);
     }
-    print!(
+    say_raw!(
         "{}",
         output::table(&["DATE", "VERSION", "SENTENCES", "CLASSIFIED"], &rows)
     );
     for s in &shrank {
-        println!("warning: {s}");
+        say!("warning: {s}");
     }
-    println!(
+    say!(
         "{} versions imported for {target} from {} files{}",
         rows.len(),
         pending.len(),

@@ -73,7 +73,7 @@ pub(super) async fn test_email(cli: &Cli) -> Result<Outcome, CommandError> {
         .map_err(CommandError::Task)?;
     match deliver_now(&wl, &store).await {
         Some(d) if d.sent > 0 && d.retry == 0 && d.failed == 0 => {
-            println!(
+            say!(
                 "test message sent to {}",
                 wl.email
                     .to
@@ -133,6 +133,23 @@ pub(super) async fn outbox(cli: &Cli, json: bool, limit: usize) -> Result<Outcom
     Ok(Outcome::Ok)
 }
 
+/// `outbox --retry-now`: every pending row due now, then delivered.
+pub(super) async fn retry_now(cli: &Cli) -> Result<Outcome, CommandError> {
+    let Some((wl, store)) = open(cli).await? else {
+        return Ok(Outcome::BadInput);
+    };
+    let now = Utc::now();
+    let moved = store
+        .call(move |s| s.retry_now(now))
+        .await
+        .map_err(CommandError::Task)?;
+    say!("{moved} pending mail(s) made due now");
+    Ok(match deliver_now(&wl, &store).await {
+        Some(d) if d.retry == 0 && d.failed == 0 => Outcome::Ok,
+        _ => Outcome::SomeFailed,
+    })
+}
+
 pub(super) async fn digest_now(cli: &Cli) -> Result<Outcome, CommandError> {
     let Some((wl, store)) = open(cli).await? else {
         return Ok(Outcome::BadInput);
@@ -142,13 +159,13 @@ pub(super) async fn digest_now(cli: &Cli) -> Result<Outcome, CommandError> {
         .map_err(CommandError::Task)?
     {
         None => {
-            println!(
+            say!(
                 "nothing changed and nothing failed since the last digest; none sent (send_empty = false)"
             );
             Ok(Outcome::Ok)
         }
         Some(subject) => {
-            println!("digest queued: {subject}");
+            say!("digest queued: {subject}");
             Ok(match deliver_now(&wl, &store).await {
                 Some(d) if d.retry == 0 && d.failed == 0 => Outcome::Ok,
                 _ => Outcome::SomeFailed,

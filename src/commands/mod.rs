@@ -5,6 +5,21 @@
 //! printed here and reported as [`Outcome::BadInput`]; failures of the machinery come back as
 //! [`CommandError`] for `main` to print.
 
+/// `println!` that returns the error instead of panicking: a closed pipe (`policywatch show
+/// … | head`) ends the command quietly (see `main`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout().lock(), format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// `print!` that returns the error instead of panicking.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout().lock(), format_args!($($arg)*))?
+    };
+}
+
 mod import;
 mod mail;
 mod service;
@@ -103,7 +118,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
     match &cli.command {
         Command::Validate => Ok(match load(&cli) {
             Some(wl) => {
-                println!("{}: ok, {} targets", wl.path.display(), wl.targets.len());
+                say!("{}: ok, {} targets", wl.path.display(), wl.targets.len());
                 Outcome::Ok
             }
             None => Outcome::BadInput,
@@ -129,7 +144,10 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             Ok(Outcome::Ok)
         }
         Command::Status { json } => service::status(&cli, *json).await,
-        Command::Outbox { json, limit } => mail::outbox(&cli, *json, *limit).await,
+        Command::Outbox {
+            retry_now: true, ..
+        } => mail::retry_now(&cli).await,
+        Command::Outbox { json, limit, .. } => mail::outbox(&cli, *json, *limit).await,
         Command::Digest { .. } => mail::digest_now(&cli).await,
         Command::History { target, json } => {
             let Some(store) = open_store(&cli).await? else {
@@ -163,17 +181,17 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 None => store.previous_version(target, new.meta.id)?,
             };
             let Some(old) = old else {
-                println!(
+                say!(
                     "{target}: version {} is the first one; nothing to compare",
                     new.meta.id
                 );
                 return Ok(Outcome::Ok);
             };
             let change = diff::diff(&old.text, &new.text);
-            let rules =
-                config::load(&cli.watchlist).map_or_else(|_| RuleSet::builtin(), |wl| wl.rules);
+            let rules = config::load(&cli.watchlist)
+                .map_or_else(|_| RuleSet::builtin(), |wl| wl.rule_set());
             let verdict = classify(&change, &rules);
-            println!(
+            say!(
                 "{target}: version {} ({}) -> {} ({}), {} added, {} removed",
                 old.meta.id,
                 old.meta.recorded_at,
@@ -188,15 +206,15 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
         Command::Rules => {
             let rules = match config::load(&cli.watchlist) {
                 Ok(wl) => wl.rules,
-                Err(_) if !cli.watchlist.exists() => RuleSet::builtin(),
+                Err(_) if !cli.watchlist.exists() => crate::classify::merge_rules(&[]),
                 Err(_) => {
                     load(&cli);
                     return Ok(Outcome::BadInput);
                 }
             };
-            print!(
+            say_raw!(
                 "# The rules in force: built-ins with the watchlist's [[rule]] overrides.\n\n{}",
-                rules.to_toml()
+                crate::classify::specs_toml(&rules)
             );
             Ok(Outcome::Ok)
         }
@@ -207,7 +225,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             match store.version(target, *version_id)? {
                 Some(v) => {
                     // page text, shown and never obeyed by the terminal
-                    println!("{}", crate::extract::visible(&v.text));
+                    say!("{}", crate::extract::visible(&v.text));
                     Ok(Outcome::Ok)
                 }
                 None => {
@@ -228,6 +246,7 @@ async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandErro
     let Some(store) = open_store(cli).await? else {
         return Ok(Outcome::BadInput);
     };
+    let rules = wl.rule_set();
     let mut docs = Vec::new();
     for t in &wl.targets {
         let versions = store.history(t.id.as_str())?;
@@ -248,7 +267,7 @@ async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandErro
             .zip(texts.windows(2))
             .map(|(v, t)| {
                 let change = diff::diff(&t[0], &t[1]);
-                let verdict = classify(&change, &wl.rules);
+                let verdict = classify(&change, &rules);
                 ChangeData {
                     old: v[0].clone(),
                     new: v[1].clone(),
@@ -274,7 +293,7 @@ async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandErro
         }
         write_file(&file, html.as_bytes())?;
     }
-    println!(
+    say!(
         "{}: {} pages for {} documents",
         out.join("index.html").display(),
         files.len(),
@@ -294,7 +313,7 @@ async fn feed(cli: &Cli, out: &std::path::Path, ai_only: bool) -> Result<Outcome
     let changes = store.changes(ai_only, 500)?;
     let xml = crate::atom::changes_feed(&changes, &|id| wl.name_of(id), ai_only);
     write_file(out, xml.as_bytes())?;
-    println!("{}: {} changes", out.display(), changes.len());
+    say!("{}: {} changes", out.display(), changes.len());
     Ok(Outcome::Ok)
 }
 

@@ -27,8 +27,6 @@ pub use error::{ConfigError, ConfigErrors};
 pub use model::{Kind, Target, TargetId, Watchlist};
 use raw::{RawAlerts, RawDefaults, RawDigest, RawEmail, RawRule, RawStore, RawTarget};
 
-use crate::classify::RuleSet;
-
 use crate::extract;
 use crate::fetch::RetryPolicy;
 use crate::schedule::Schedule;
@@ -256,10 +254,7 @@ impl Validator<'_> {
             ));
         }
         let user_rules = self.rules(rules);
-        let rules = RuleSet::build(&user_rules).unwrap_or_else(|e| {
-            self.errors.push(Locator::whole(path, e));
-            RuleSet::builtin()
-        });
+        let rules = crate::classify::merge_rules(&user_rules);
         let email = self.email(email, &store_path, &base);
         let alerts = self.alerts(alerts);
         let digest = self.digest(digest);

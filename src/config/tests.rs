@@ -141,15 +141,11 @@ fn rule_tables_extend_and_override_the_built_ins() {
          [[rule]]\nid = \"ai-features\"\nseverity = \"low\"\nterms = [\"AI\"]\nwith = [[\"feature\"]]\n"
     );
     let wl = parse(Path::new("w.toml"), &src).unwrap();
-    let ids: Vec<&str> = wl.rules.rules.iter().map(|r| r.id.as_str()).collect();
+    let set = wl.rule_set();
+    let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
     assert!(ids.contains(&"biometrics") && ids.contains(&"ai-training"));
     assert!(!ids.contains(&"data-use"));
-    let features = wl
-        .rules
-        .rules
-        .iter()
-        .find(|r| r.id == "ai-features")
-        .unwrap();
+    let features = set.rules.iter().find(|r| r.id == "ai-features").unwrap();
     assert_eq!(features.severity, crate::classify::Severity::Low);
 }
 

@@ -113,10 +113,7 @@ impl Loaded {
             // The same specs compiled when the watchlist was loaded; compiling is deterministic.
             let rules = RuleSet::compile(self.rules.clone())
                 .unwrap_or_else(|e| unreachable!("loaded rules compile again: {e}"));
-            let settings = Settings {
-                rules,
-                ..Settings::from(&self.wl)
-            };
+            let settings = Settings::new(&self.wl, rules);
             Arc::new(Pipeline::new(store.clone(), fetcher.clone(), settings))
         });
         Arc::clone(pipeline)
@@ -133,7 +130,7 @@ async fn release_memory(store: &SharedStore) {
 }
 
 fn load(mut wl: Watchlist, now: DateTime<Utc>) -> Loaded {
-    let rules = std::mem::take(&mut wl.rules).specs;
+    let rules = std::mem::take(&mut wl.rules);
     let targets = wl
         .targets
         .iter()

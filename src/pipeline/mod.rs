@@ -93,14 +93,22 @@ pub struct Settings {
     pub alerts: Alerts,
 }
 
-impl From<&Watchlist> for Settings {
-    fn from(wl: &Watchlist) -> Self {
+impl Settings {
+    /// The settings of a watchlist with rules already compiled.
+    pub fn new(wl: &Watchlist, rules: RuleSet) -> Self {
         Self {
             retry: wl.retry,
-            rules: wl.rules.clone(),
+            rules,
             email: wl.email.clone(),
             alerts: wl.alerts,
         }
+    }
+}
+
+impl From<&Watchlist> for Settings {
+    /// The settings of a watchlist, its rules compiled now.
+    fn from(wl: &Watchlist) -> Self {
+        Self::new(wl, wl.rule_set())
     }
 }
 

@@ -175,6 +175,17 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// Makes every pending mail due at `now` (its backoff forgotten); returns how many were
+    /// waiting. Rows another sender holds keep their claim.
+    pub fn retry_now(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET next_attempt_at = ?1 WHERE status = 'pending' AND next_attempt_at > ?1",
+                [ts(now)],
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Number of pending mails.
     pub fn pending_mail(&self) -> Result<i64, StoreError> {
         self.conn
