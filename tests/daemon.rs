@@ -219,3 +219,93 @@ async fn sd_notify_ready_status_and_watchdog() {
     }
     assert!(rest.contains("STOPPING=1"), "{rest}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tarpit_relay_never_stalls_the_daemon_and_its_mail_waits_for_the_fixed_relay() {
+    // a relay that answers EHLO and never MAIL FROM; every send is bounded by 4 × 1 s
+    let mut server = SmtpServer::start(Mode::StartTls, &["--stall-mail"]);
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
+    let to = [
+        "a@example.com",
+        "b@example.com",
+        "c@example.com",
+        "d@example.com",
+        "e@example.com",
+    ];
+    let email = server
+        .email_toml(&to)
+        .replace("timeout = \"5s\"", "timeout = \"1s\"");
+    env.write_watchlist(&format!("{}{EVERY_SECOND}{email}", env.target("pp", PP)));
+    env.set_env("POLICYWATCH_SMTP_PASSWORD", PASSWORD);
+    assert_eq!(env.run(&["check-now", "--no-mail"]).status.code(), Some(0));
+    page.serve(linkedin_version("privacy-policy/2024-09-19.md"));
+    assert_eq!(env.run(&["check-now", "--no-mail"]).status.code(), Some(0));
+    let pending = |env: &TestEnv| {
+        env.stdout(&["outbox", "--json"])
+            .lines()
+            .filter(|l| l.contains("\"status\":\"pending\""))
+            .count()
+    };
+    assert_eq!(pending(&env), 5, "five alerts queued");
+
+    let sock_path = env.dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut d = env.start_daemon(&[
+        ("NOTIFY_SOCKET", sock_path.to_str().unwrap()),
+        ("WATCHDOG_USEC", "400000"),
+    ]);
+    // eight seconds while the courier sits in the tarpit: the watchdog is pinged every 200 ms
+    // (never a gap of a second) and the page is still checked every second
+    let requests_before = page.requests().len();
+    let start = std::time::Instant::now();
+    let mut last_ping = None::<std::time::Instant>;
+    let mut widest = Duration::ZERO;
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < Duration::from_secs(8) {
+        let n = sock.recv(&mut buf).expect("sd_notify messages keep coming");
+        if String::from_utf8_lossy(&buf[..n]).contains("WATCHDOG=1") {
+            let now = std::time::Instant::now();
+            if let Some(last) = last_ping {
+                widest = widest.max(now - last);
+            }
+            last_ping = Some(now);
+        }
+    }
+    assert!(last_ping.is_some(), "no watchdog ping at all: {}", d.log());
+    assert!(
+        widest < Duration::from_secs(1),
+        "the watchdog went quiet for {widest:?}"
+    );
+    assert!(
+        page.requests().len() >= requests_before + 4,
+        "checks kept their schedule: {} requests",
+        page.requests().len() - requests_before
+    );
+    assert!(d.log().contains("no answer within"), "{}", d.log());
+    let asked = std::time::Instant::now();
+    d.signal("TERM");
+    assert!(d.wait_exit(30).await.success(), "{}", d.log());
+    assert!(
+        asked.elapsed() < Duration::from_secs(22),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(pending(&env), 5, "every message still pending");
+    assert!(server.messages().is_empty());
+
+    // the relay is fixed: retry-now, then check-now, deliver each message exactly once
+    server.restart();
+    env.stdout(&["outbox", "--retry-now"]);
+    env.run(&["check-now"]);
+    let messages = server.messages();
+    let mut rcpts: Vec<&str> = messages
+        .iter()
+        .filter_map(|m| m.lines().next()?.strip_prefix("X-Rcpt: "))
+        .collect();
+    rcpts.sort_unstable();
+    assert_eq!(rcpts, to, "each recipient once");
+    assert_eq!(pending(&env), 0);
+}

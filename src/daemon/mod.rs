@@ -3,7 +3,9 @@
 //! One loop (mini-redis style) owns the [`plan::Plan`] and waits on whichever comes first:
 //! shutdown, SIGHUP, a finished check, the next due time, or the watchdog tick. Checks run as
 //! tracked tasks within the global concurrency bound (and, inside the fetcher, one request at a
-//! time per host); the digest schedule and outbox delivery run in the same loop.
+//! time per host). Mail delivery and the digest schedule are services under a supervisor
+//! (`services`): the loop never awaits the network, so a stalled relay cannot stop checks,
+//! signals or the watchdog.
 //!
 //! The loop never sleeps longer than [`MAX_SLEEP`], and due times are wall-clock: after a
 //! suspend it wakes, sees the ticks it missed and runs each target once. On shutdown no new
@@ -11,6 +13,7 @@
 //! safe because every check writes in one SQLite transaction.
 
 pub mod plan;
+mod services;
 mod systemd;
 
 use std::collections::HashMap;
@@ -22,13 +25,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::classify::{RuleSet, RuleSpec};
 use crate::config::{self, Target, TargetId, Watchlist};
 use crate::fetch::Fetcher;
-use crate::notify::{self, send::Mailer};
+use crate::notify::send::Mailer;
 use crate::pipeline::{CheckReport, Pipeline, Settings, Status};
 use crate::schedule::Schedule;
 use crate::store::{SharedStore, Store};
@@ -38,8 +41,6 @@ use plan::Plan;
 pub const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// How long in-flight checks may run on after a stop is asked for.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
-/// How often pending mail is retried when nothing else triggers delivery.
-const DELIVERY_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Why the daemon could not run.
 #[derive(Debug, thiserror::Error)]
@@ -94,16 +95,16 @@ pub fn lock(db: &Path) -> Result<File, DaemonError> {
 }
 
 struct Loaded {
-    /// The watchlist, its compiled rules moved out (see `rules`).
-    wl: Watchlist,
+    /// The watchlist, its rules moved out (see `rules`).
+    wl: Arc<Watchlist>,
     targets: HashMap<TargetId, Arc<Target>>,
     /// The rules, compiled for each round of checks rather than held while idle: their regexes
     /// are about a megabyte, compiling them takes a few milliseconds, rounds are hours apart.
     rules: Vec<RuleSpec>,
     /// The round's pipeline: built when a round starts, dropped when its last check ends.
     pipeline: Option<Arc<Pipeline>>,
-    mailer: Option<Mailer>,
-    digest_next: Option<DateTime<Utc>>,
+    /// What the services read.
+    services: services::Config,
 }
 
 impl Loaded {
@@ -129,7 +130,7 @@ async fn release_memory(store: &SharedStore) {
     crate::memory::release_free_heap();
 }
 
-fn load(mut wl: Watchlist, now: DateTime<Utc>) -> Loaded {
+fn load(mut wl: Watchlist) -> Loaded {
     let rules = std::mem::take(&mut wl.rules);
     let targets = wl
         .targets
@@ -139,15 +140,18 @@ fn load(mut wl: Watchlist, now: DateTime<Utc>) -> Loaded {
         .collect();
     let mailer = Mailer::new(&wl.email)
         .map_err(|e| tracing::error!(error = %e, "mail cannot be sent; it stays queued"))
-        .ok();
-    let digest_next = wl.digest.schedule.as_ref().and_then(|s| s.next_after(now));
+        .ok()
+        .map(Arc::new);
+    let wl = Arc::new(wl);
     Loaded {
+        services: services::Config {
+            wl: Arc::clone(&wl),
+            mailer,
+        },
         wl,
         targets,
         rules,
         pipeline: None,
-        mailer,
-        digest_next,
     }
 }
 
@@ -183,12 +187,27 @@ pub async fn run(
     let mut rand = rand::random::<f64>;
 
     let mut now = Utc::now();
-    let mut loaded = load(wl, now);
+    let mut loaded = load(wl);
     let mut plan = Plan::new(&schedules(&loaded), loaded.wl.jitter, now, &mut rand);
     let mut checks: JoinSet<(TargetId, CheckReport)> = JoinSet::new();
     let mut permits = Arc::new(Semaphore::new(loaded.wl.concurrency));
-    let mut mail_next = now;
     let mut cycle = Cycle::default();
+    // Mail and digests: services the loop only nudges and reconfigures.
+    let config = watch::Sender::new(loaded.services.clone());
+    let nudge = Arc::new(Notify::new());
+    let mut supervisor = services::Supervisor::new();
+    {
+        let (store, config, nudge) = (store.clone(), config.clone(), Arc::clone(&nudge));
+        supervisor.spawn("courier", move |stop| {
+            services::courier(store.clone(), config.subscribe(), Arc::clone(&nudge), stop)
+        });
+    }
+    {
+        let (store, config, nudge) = (store.clone(), config.clone(), Arc::clone(&nudge));
+        supervisor.spawn("digest", move |stop| {
+            services::digests(store.clone(), config.subscribe(), Arc::clone(&nudge), stop)
+        });
+    }
     let watchdog = systemd::Watchdog::from_env();
     let mut watchdog_tick = tokio::time::interval(watchdog.interval());
     // Parsing the watchlist and opening the store leave freed memory behind.
@@ -210,40 +229,8 @@ pub async fn run(
                 (target.id.clone(), pipeline.check(&target).await)
             });
         }
-        if loaded.digest_next.is_some_and(|d| d <= now) {
-            loaded.digest_next = loaded
-                .wl
-                .digest
-                .schedule
-                .as_ref()
-                .and_then(|s| s.next_after(now));
-            match notify::queue_digest(&store, &loaded.wl, now).await {
-                Ok(Some(subject)) => tracing::info!(%subject, "digest queued"),
-                Ok(None) => tracing::info!("nothing to digest"),
-                Err(error) => tracing::error!(%error, "digest failed"),
-            }
-            mail_next = now;
-        }
-        if mail_next <= now {
-            mail_next = now + DELIVERY_INTERVAL;
-            if let Some(mailer) = &loaded.mailer {
-                match mailer.deliver(&store, now).await {
-                    Ok(d) if d.sent + d.failed + d.retry > 0 => tracing::info!(
-                        sent = d.sent,
-                        failed = d.failed,
-                        pending = d.retry,
-                        "mail delivered"
-                    ),
-                    Ok(_) => {}
-                    Err(error) => tracing::error!(%error, "mail delivery failed"),
-                }
-            }
-        }
-        let wake = [plan.next_wake(), loaded.digest_next, Some(mail_next)]
-            .into_iter()
-            .flatten()
-            .min();
-        let sleep = wake
+        let sleep = plan
+            .next_wake()
             .map_or(MAX_SLEEP, |w| (w - Utc::now()).to_std().unwrap_or_default())
             .min(MAX_SLEEP);
 
@@ -257,7 +244,8 @@ pub async fn run(
                         tracing::warn!("the store path changed in the watchlist; restart to use it");
                     }
                     let concurrency = wl.concurrency;
-                    loaded = load(wl, Utc::now());
+                    loaded = load(wl);
+                    config.send_replace(loaded.services.clone());
                     plan.reload(&schedules(&loaded), loaded.wl.jitter, Utc::now(), &mut rand);
                     permits = Arc::new(Semaphore::new(concurrency));
                     tracing::info!(targets = loaded.targets.len(), "watchlist reloaded");
@@ -275,7 +263,7 @@ pub async fn run(
                         plan.finished(&id);
                         cycle.add(&report);
                         if matches!(report.status, Status::Changed | Status::Failed) {
-                            mail_next = Utc::now();
+                            nudge.notify_one();
                         }
                     }
                     Err(e) => tracing::error!(error = %e, "a check task died"),
@@ -296,19 +284,23 @@ pub async fn run(
 
     systemd::stopping();
     tracing::info!(in_flight = checks.len(), "stopping");
-    if tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while checks.join_next().await.is_some() {}
-    })
-    .await
-    .is_err()
-    {
-        tracing::warn!(
-            abandoned = checks.len(),
-            "checks abandoned at shutdown (nothing half-written)"
-        );
-        checks.abort_all();
-        while checks.join_next().await.is_some() {}
-    }
+    // The services and the checks in flight stop together, within one grace.
+    let drain_checks = async {
+        if tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while checks.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
+            tracing::warn!(
+                abandoned = checks.len(),
+                "checks abandoned at shutdown (nothing half-written)"
+            );
+            checks.abort_all();
+            while checks.join_next().await.is_some() {}
+        }
+    };
+    tokio::join!(drain_checks, supervisor.stop(SHUTDOWN_GRACE));
     Ok(())
 }
 

@@ -43,6 +43,8 @@ pub struct Mailer {
     describe: String,
     /// The longest one exchange with the server (or one file write) may take.
     bound: Duration,
+    /// Who this mailer is in the outbox's claims: unique to the process and the mailer.
+    claimer: String,
 }
 
 /// An SMTP transaction is several commands, each bounded by `[email] timeout` in lettre; a
@@ -102,7 +104,13 @@ impl Mailer {
             from: email.from.clone(),
             describe,
             bound,
+            claimer: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()),
         })
+    }
+
+    /// The name of this mailer's claims on outbox rows.
+    pub fn claimer(&self) -> &str {
+        &self.claimer
     }
 
     /// What this mailer sends through, for messages.
@@ -158,7 +166,11 @@ impl Mailer {
         let lease = claim_lease(self.bound);
         loop {
             let until = Utc::now().max(now) + lease;
-            let Some(m) = store.call(move |s| s.claim_mail(now, until)).await? else {
+            let claimer = self.claimer.clone();
+            let Some(m) = store
+                .call(move |s| s.claim_mail(now, until, &claimer))
+                .await?
+            else {
                 break;
             };
             let outcome = match (&unreachable, self.message(&m)) {

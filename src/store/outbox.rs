@@ -152,15 +152,16 @@ impl Store {
         &mut self,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
+        claimer: &str,
     ) -> Result<Option<Mail>, StoreError> {
         let sql = format!(
-            "UPDATE outbox SET claimed_until = ?2 WHERE id = (
+            "UPDATE outbox SET claimed_until = ?2, claimed_by = ?3 WHERE id = (
                  SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
                    AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY id LIMIT 1)
              RETURNING {MAIL_COLUMNS}"
         );
         self.conn
-            .query_row(&sql, params![ts(now), ts(until)], mail)
+            .query_row(&sql, params![ts(now), ts(until), claimer], mail)
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -173,6 +174,17 @@ impl Store {
             .query_map([limit as i64], mail)
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Releases every claim `claimer` holds (a sender stopping before it finished): those rows
+    /// are due again at once instead of when their lease ends.
+    pub fn release_claims(&mut self, claimer: &str) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET claimed_until = NULL, claimed_by = NULL WHERE claimed_by = ?1",
+                [claimer],
+            )
+            .map_err(|e| self.err(e))
     }
 
     /// Makes every pending mail due at `now` (its backoff forgotten); returns how many were
@@ -202,7 +214,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,
-                        claimed_until = NULL WHERE id = ?1",
+                        claimed_until = NULL, claimed_by = NULL WHERE id = ?1",
                 params![id, ts(at)],
             )
             .map(drop)
@@ -223,7 +235,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = ?3,
-                        next_attempt_at = coalesce(?4, next_attempt_at), claimed_until = NULL WHERE id = ?1",
+                        next_attempt_at = coalesce(?4, next_attempt_at), claimed_until = NULL, claimed_by = NULL WHERE id = ?1",
                 params![id, status, error, next],
             )
             .map(drop)

@@ -254,10 +254,10 @@ fn a_claimed_row_is_held_until_marked_or_until_its_lease_ends() {
         .unwrap();
     let now = Utc::now();
     let lease = now + chrono::Duration::minutes(2);
-    let first = a.claim_mail(now, lease).unwrap().unwrap();
-    let second = b.claim_mail(now, lease).unwrap().unwrap();
+    let first = a.claim_mail(now, lease, "a").unwrap().unwrap();
+    let second = b.claim_mail(now, lease, "b").unwrap().unwrap();
     assert_ne!(first.id, second.id, "a claimed row is not claimed again");
-    assert!(a.claim_mail(now, lease).unwrap().is_none());
+    assert!(a.claim_mail(now, lease, "a").unwrap().is_none());
     assert!(
         b.due_mail(now).unwrap().is_empty(),
         "claimed rows are not due"
@@ -265,17 +265,20 @@ fn a_claimed_row_is_held_until_marked_or_until_its_lease_ends() {
     // the claimer of `first` died: once its lease ends the row is due again
     let later = lease + chrono::Duration::seconds(1);
     let again = b
-        .claim_mail(later, later + chrono::Duration::minutes(2))
+        .claim_mail(later, later + chrono::Duration::minutes(2), "b")
         .unwrap()
         .unwrap();
     assert_eq!(again.id, first.id);
     b.mail_sent(again.id, later).unwrap();
     // a failed attempt ends the claim too: due again at its retry time
     a.mail_failed(second.id, "451", Some(later)).unwrap();
-    assert_eq!(
-        a.claim_mail(later, later).unwrap().map(|m| m.id),
-        Some(second.id)
-    );
+    let third = a
+        .claim_mail(later, later + chrono::Duration::minutes(2), "a")
+        .unwrap();
+    assert_eq!(third.map(|m| m.id), Some(second.id));
+    // a sender that stops releases its claims: due again at once
+    assert_eq!(a.release_claims("a").unwrap(), 1);
+    assert_eq!(b.due_mail(later).unwrap().len(), 1);
 }
 
 #[test]
