@@ -213,7 +213,7 @@ impl Pipeline {
                                 duration,
                                 error: &err,
                             };
-                            s.record_failure(&failure, Some((threshold, incident)))
+                            s.record_failure(&failure, Some((threshold, incident.clone())))
                         })
                         .await
                     {
@@ -389,9 +389,10 @@ impl Pipeline {
                 seen: analysis.as_ref().and_then(|a| a.seen),
                 extract_key: analysis.as_ref().map(|_| target.extract_key.as_str()),
                 alert: Some(&alert),
-                recovery,
+                recovery: recovery.clone(),
             })?;
-            Ok((recorded, analysis))
+            // taken only once the record is written: a busy first try leaves it for the next
+            Ok((recorded, analysis.take()))
         };
         let (recorded, analysis) = if page_read {
             self.store.call(write).await?

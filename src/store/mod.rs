@@ -93,6 +93,9 @@ impl StoreError {
     }
 }
 
+/// How long a call waits for another connection's lock before it is "busy".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What the pipeline needs to know about a target before checking it.
 #[derive(Debug, Clone, Default)]
 pub struct TargetState {
@@ -243,6 +246,22 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Runs `f` with SQLite told not to wait for locks: a lock held elsewhere is an
+    /// immediate "busy" error (see [`StoreError::is_busy`]).
+    fn without_waiting<R>(
+        &mut self,
+        f: &mut impl FnMut(&mut Store) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.conn
+            .busy_timeout(Duration::ZERO)
+            .map_err(|e| self.err(e))?;
+        let done = f(self);
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| self.err(e))?;
+        done
+    }
+
     /// Opens (creating if needed) the database and brings its schema up to date.
     ///
     /// Two processes opening a new database at once (a daemon starting while `status` runs) can
@@ -282,7 +301,7 @@ impl Store {
             source,
         };
         let mut conn = Connection::open(path).map_err(sqlite)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
         // A foreign or corrupt file fails here, on its first read.
         // One statement, so one snapshot: read apart, another process could commit its new
         // schema in between and the file would look foreign.
@@ -479,22 +498,30 @@ impl SharedStore {
     /// unchanged page in place cut the run's context switches from 2,120 to 860 and its CPU by a
     /// tenth.
     ///
-    /// Only for calls that stay short: no compression and no large rows. (SQLite may still make
-    /// one wait, for another process's write lock or for an automatic WAL checkpoint at a commit
-    /// once in a thousand pages written; both are rare and brief.)
-    pub async fn quick<R, F>(&self, f: F) -> Result<R, String>
+    /// Only for calls that stay short: no compression and no large rows. In place, SQLite is
+    /// told not to wait for a lock: when another process holds the write lock (a `check-now`
+    /// beside the daemon), the call fails at once with "busy" and is run again on the blocking
+    /// pool, where waiting harms nothing. So `f` may be called twice; a failed first call
+    /// changed nothing (its transaction rolled back).
+    pub async fn quick<R, F>(&self, mut f: F) -> Result<R, String>
     where
-        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+        F: FnMut(&mut Store) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
         // The guard must be gone before any await (it is not Send): the fallback is outside.
-        let f = match self.0.try_lock() {
-            Ok(mut store) => return f(&mut store).map_err(|e| e.to_string()),
-            Err(TryLockError::WouldBlock) => f,
+        match self.0.try_lock() {
+            Ok(mut store) => {
+                let done = store.without_waiting(&mut f);
+                match done {
+                    Err(e) if e.is_busy() => {}
+                    other => return other.map_err(|e| e.to_string()),
+                }
+            }
+            Err(TryLockError::WouldBlock) => {}
             Err(TryLockError::Poisoned(_)) => {
                 return Err(POISONED.to_string());
             }
-        };
+        }
         self.call(f).await
     }
 }

@@ -183,6 +183,45 @@ fn a_quick_call_runs_in_place_and_never_blocks_the_async_thread_on_a_busy_store(
     assert_eq!(s.version("t", None).unwrap().unwrap().text, "two");
 }
 
+/// Another process (a `check-now` beside the daemon) holding SQLite's write lock must not
+/// freeze the async thread either: in place, SQLite is told not to wait, and the busy call goes
+/// to the pool, where it waits for the lock while the async thread keeps running.
+#[test]
+fn a_quick_call_never_waits_on_the_thread_for_another_connections_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let store = SharedStore::new(Store::open(&path).unwrap());
+    // a second connection takes the write lock and keeps it until told
+    let other = Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        released.recv_timeout(Duration::from_secs(5)).unwrap();
+        other.execute_batch("COMMIT").unwrap();
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let here = std::thread::current().id();
+        let quick = store.quick(|s| {
+            s.record(&obs(Some("one"), "h1", &[]))?;
+            Ok(std::thread::current().id())
+        });
+        // only a turning async thread gets to release the lock
+        let releaser = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            release.send(()).unwrap();
+        };
+        let (ran_on, ()) = tokio::join!(quick, releaser);
+        assert_ne!(ran_on.unwrap(), here, "the busy write went to the pool");
+    });
+    holder.join().unwrap();
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.version("t", None).unwrap().unwrap().text, "one");
+}
+
 #[test]
 fn a_foreign_database_is_refused_not_reused() {
     let dir = tempfile::tempdir().unwrap();
