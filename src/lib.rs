@@ -20,6 +20,7 @@
 pub mod atom;
 pub mod classify;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod daemon;

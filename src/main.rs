@@ -13,6 +13,10 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     policywatch::memory::one_arena();
     let cli = Cli::parse();
+    if let Err(e) = policywatch::clock::check() {
+        eprintln!("policywatch: {e}");
+        return ExitCode::from(2);
+    }
     // The service reports what it does; one-off commands only warn.
     init_logging(if matches!(cli.command, Command::Run) {
         "info"

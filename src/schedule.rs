@@ -98,7 +98,7 @@ impl Schedule {
         // "0 0 31 2 *" or a past year parse, but never fire: a target that would silently
         // never be checked is an error. Every valid day comes round within eight years
         // (29 February skips a century year at most).
-        let now = Utc::now();
+        let now = crate::clock::now();
         match schedule.next_after(now) {
             Some(next) if next - now <= chrono::Duration::days(HORIZON_DAYS) => Ok(schedule),
             _ => Err(format!(

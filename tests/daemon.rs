@@ -309,3 +309,35 @@ async fn a_tarpit_relay_never_stalls_the_daemon_and_its_mail_waits_for_the_fixed
     assert_eq!(rcpts, to, "each recipient once");
     assert_eq!(pending(&env), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_digest_comes_due_on_the_injected_clock_and_is_delivered() {
+    use chrono::Timelike;
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
+    env.write_watchlist(&format!(
+        "[digest]\nschedule = \"*/5 * * * *\"\n\n{}{EVERY_SECOND}",
+        env.target("pp", PP)
+    ));
+    // the daemon's clock reads five seconds before the next five-minute mark: the digest (of
+    // the first check, a newly tracked page) is due in five seconds, not in up to five minutes
+    let now = chrono::Utc::now();
+    let into = i64::from((now.minute() % 5) * 60 + now.second());
+    let offset = format!("{}s", 300 - into - 5);
+    let mut d = env.start_daemon(&[("POLICYWATCH_CLOCK_OFFSET", offset.as_str())]);
+    let digests = |env: &TestEnv| {
+        env.stdout(&["outbox", "--json"])
+            .lines()
+            .filter(|l| l.contains("\"kind\":\"digest\"") && l.contains("\"status\":\"sent\""))
+            .count()
+    };
+    d.expect(30, "the digest, queued and delivered", || {
+        digests(&env) == 1
+    })
+    .await;
+    assert!(d.log().contains("digest queued"), "{}", d.log());
+    d.signal("TERM");
+    assert!(d.wait_exit(30).await.success(), "{}", d.log());
+    assert_eq!(digests(&env), 1, "one digest for one tick");
+}

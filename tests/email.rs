@@ -137,15 +137,11 @@ async fn smtp_down_keeps_the_mail_which_goes_out_once_when_smtp_returns() {
     );
 
     server.restart();
-    // backoff: the retry is due later; a later run delivers it (pretend time passed by clearing it)
-    let db = rusqlite::Connection::open(env.db_path()).unwrap();
-    db.execute(
-        "UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z'",
-        [],
-    )
-    .unwrap();
+    // backoff: the retry is due in 30 s; a run now leaves it, a run a minute later delivers it
     env.check(&[]);
-    env.check(&[]);
+    assert!(server.messages().is_empty(), "not before its backoff");
+    env.run_at("1m", &["check-now"]);
+    env.run_at("2m", &["check-now"]);
     assert_eq!(server.messages().len(), 1, "delivered exactly once");
     assert_eq!(outbox(&env)[0]["status"], "sent");
 }
@@ -330,15 +326,9 @@ async fn a_temporary_refusal_keeps_the_mail_for_a_later_try() {
         (rows[0]["status"].as_str(), rows[0]["attempts"].as_i64()),
         (Some("pending"), Some(1))
     );
-    env.run(&["check-now", "--no-mail"]);
+    env.run_at("1h", &["check-now", "--no-mail"]);
     assert!(server.messages().is_empty(), "--no-mail leaves it queued");
-    let db = rusqlite::Connection::open(env.db_path()).unwrap();
-    db.execute(
-        "UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z'",
-        [],
-    )
-    .unwrap();
-    env.run(&["check-now"]);
+    env.run_at("1h", &["check-now"]);
     assert_eq!(server.messages().len(), 1);
     assert_eq!(outbox(&env)[0]["status"], "sent");
 }
@@ -356,14 +346,8 @@ async fn a_connection_dropped_in_the_middle_of_data_is_retried_and_delivered_onc
     );
     assert!(server.messages().is_empty());
     assert_eq!(outbox(&env)[0]["status"], "pending", "{:?}", outbox(&env));
-    let db = rusqlite::Connection::open(env.db_path()).unwrap();
-    db.execute(
-        "UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z'",
-        [],
-    )
-    .unwrap();
-    env.run(&["check-now"]);
-    env.run(&["check-now"]);
+    env.run_at("1m", &["check-now"]);
+    env.run_at("2m", &["check-now"]);
     assert_eq!(server.messages().len(), 1);
     assert_eq!(outbox(&env)[0]["status"], "sent");
 }

@@ -3,8 +3,6 @@
 
 use std::io::Write;
 
-use chrono::Utc;
-
 use super::{CommandError, Outcome, db_path, load, open_at, open_store};
 use crate::cli::Cli;
 use crate::config::Watchlist;
@@ -22,7 +20,7 @@ pub(super) async fn deliver_now(wl: &Watchlist, store: &SharedStore) -> Option<D
             return None;
         }
     };
-    match mailer.deliver(store, Utc::now()).await {
+    match mailer.deliver(store, crate::clock::now()).await {
         Ok(d) => {
             if d.sent + d.failed + d.retry > 0 {
                 eprintln!(
@@ -59,7 +57,7 @@ pub(super) async fn test_email(cli: &Cli) -> Result<Outcome, CommandError> {
     let Some((wl, store)) = open(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    let now = Utc::now();
+    let now = crate::clock::now();
     let message = render::test_message(&timestamp(now));
     let rows = mails(
         "test",
@@ -138,7 +136,7 @@ pub(super) async fn retry_now(cli: &Cli) -> Result<Outcome, CommandError> {
     let Some((wl, store)) = open(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    let now = Utc::now();
+    let now = crate::clock::now();
     let moved = store
         .call(move |s| s.retry_now(now))
         .await
@@ -154,7 +152,7 @@ pub(super) async fn digest_now(cli: &Cli) -> Result<Outcome, CommandError> {
     let Some((wl, store)) = open(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    match queue_digest(&store, &wl, Utc::now())
+    match queue_digest(&store, &wl, crate::clock::now())
         .await
         .map_err(CommandError::Task)?
     {

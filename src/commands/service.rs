@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use chrono::Utc;
 use serde::Serialize;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -62,7 +61,7 @@ pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandErro
     };
     let known = store.statuses()?;
     let pending = store.pending_mail()?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut lines = Vec::new();
     for t in wl.targets.iter() {
         let status = known

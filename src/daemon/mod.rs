@@ -128,6 +128,8 @@ async fn release_memory(store: &SharedStore) {
         tracing::warn!(%error, "SQLite kept its page cache");
     }
     crate::memory::release_free_heap();
+    let code = crate::memory::release_code_pages();
+    tracing::debug!(bytes = code, "code pages released until the next round");
 }
 
 fn load(mut wl: Watchlist) -> Loaded {
@@ -186,7 +188,7 @@ pub async fn run(
         signal(SignalKind::hangup()).map_err(|e| DaemonError::Setup(format!("SIGHUP: {e}")))?;
     let mut rand = rand::random::<f64>;
 
-    let mut now = Utc::now();
+    let mut now = crate::clock::now();
     let mut loaded = load(wl);
     let mut plan = Plan::new(&schedules(&loaded), loaded.wl.jitter, now, &mut rand);
     let mut checks: JoinSet<(TargetId, CheckReport)> = JoinSet::new();
@@ -217,7 +219,7 @@ pub async fn run(
 
     tokio::pin!(shutdown);
     loop {
-        now = Utc::now();
+        now = crate::clock::now();
         for id in plan.due(now, &mut rand) {
             let Some(target) = loaded.targets.get(&id).cloned() else {
                 continue;
@@ -231,7 +233,9 @@ pub async fn run(
         }
         let sleep = plan
             .next_wake()
-            .map_or(MAX_SLEEP, |w| (w - Utc::now()).to_std().unwrap_or_default())
+            .map_or(MAX_SLEEP, |w| {
+                (w - crate::clock::now()).to_std().unwrap_or_default()
+            })
             .min(MAX_SLEEP);
 
         tokio::select! {
@@ -246,7 +250,7 @@ pub async fn run(
                     let concurrency = wl.concurrency;
                     loaded = load(wl);
                     config.send_replace(loaded.services.clone());
-                    plan.reload(&schedules(&loaded), loaded.wl.jitter, Utc::now(), &mut rand);
+                    plan.reload(&schedules(&loaded), loaded.wl.jitter, crate::clock::now(), &mut rand);
                     permits = Arc::new(Semaphore::new(concurrency));
                     tracing::info!(targets = loaded.targets.len(), "watchlist reloaded");
                 }

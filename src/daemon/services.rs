@@ -12,7 +12,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
@@ -115,7 +114,7 @@ pub async fn courier(
                     release(&store, mailer).await;
                     return Ok(());
                 }
-                done = mailer.deliver(&store, Utc::now()) => match done? {
+                done = mailer.deliver(&store, crate::clock::now()) => match done? {
                     d if d.sent + d.failed + d.retry > 0 => tracing::info!(
                         sent = d.sent,
                         failed = d.failed,
@@ -158,14 +157,14 @@ pub async fn digests(
                 changed = config.changed() => { changed.map_err(|e| e.to_string())?; continue; }
             }
         };
-        let Some(next) = schedule.next_after(Utc::now()) else {
+        let Some(next) = schedule.next_after(crate::clock::now()) else {
             return Err(format!(
                 "digest schedule {:?} never runs",
                 schedule.source()
             ));
         };
         loop {
-            let left = (next - Utc::now()).to_std().unwrap_or_default();
+            let left = (next - crate::clock::now()).to_std().unwrap_or_default();
             if left.is_zero() {
                 break;
             }
@@ -178,10 +177,10 @@ pub async fn digests(
                 () = tokio::time::sleep(left.min(DIGEST_NAP)) => {}
             }
         }
-        if Utc::now() < next {
+        if crate::clock::now() < next {
             continue; // reloaded: the schedule may have changed
         }
-        match notify::queue_digest(&store, &wl, Utc::now()).await? {
+        match notify::queue_digest(&store, &wl, crate::clock::now()).await? {
             Some(subject) => tracing::info!(%subject, "digest queued"),
             None => tracing::info!("nothing to digest"),
         }

@@ -165,7 +165,7 @@ impl Mailer {
         }
         let lease = claim_lease(self.bound);
         loop {
-            let until = Utc::now().max(now) + lease;
+            let until = crate::clock::now().max(now) + lease;
             let claimer = self.claimer.clone();
             let Some(m) = store
                 .call(move |s| s.claim_mail(now, until, &claimer))

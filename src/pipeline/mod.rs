@@ -19,7 +19,6 @@ mod follow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::Utc;
 use futures_util::StreamExt;
 use serde::Serialize;
 use tracing::Instrument;
@@ -194,7 +193,7 @@ impl Pipeline {
                     let (id, url) = (target.id.to_string(), target.url.to_string());
                     let err = error.clone();
                     let duration = started.elapsed();
-                    let at = Utc::now();
+                    let at = crate::clock::now();
                     let threshold = self.settings.alerts.on_failure_after;
                     let incident = notify::incident_mails(
                         target,
@@ -326,7 +325,7 @@ impl Pipeline {
             _ => Vec::new(),
         };
 
-        let at = Utc::now();
+        let at = crate::clock::now();
         let duration = started.elapsed();
         let settings = Arc::clone(&self.settings);
         let recovery =

@@ -268,6 +268,12 @@ impl TestEnv {
 
     /// Runs the binary with this env's watchlist (the database sits beside it).
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_at("0s", args)
+    }
+
+    /// Runs the binary with its clock moved by `offset` ("1h": an hour from now), as the
+    /// injected clock allows: time passes for backoffs and schedules without sleeping.
+    pub fn run_at(&self, offset: &str, args: &[&str]) -> Output {
         assert_cmd::Command::cargo_bin("policywatch")
             .unwrap()
             .arg("--watchlist")
@@ -276,6 +282,7 @@ impl TestEnv {
             .env_remove("POLICYWATCH_DB")
             .env_remove("RUST_LOG")
             .env_remove("POLICYWATCH_SMTP_PASSWORD")
+            .env("POLICYWATCH_CLOCK_OFFSET", offset)
             .envs(self.env.lock().unwrap().iter().cloned())
             .output()
             .unwrap()
