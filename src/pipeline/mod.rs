@@ -15,6 +15,7 @@
 
 mod analyse;
 mod follow;
+mod record;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,9 +27,9 @@ use tracing::Instrument;
 use crate::classify::{RuleSet, Verdict};
 use crate::config::{Alerts, Email, Kind, Target, TargetId, Watchlist};
 use crate::diff::Change;
-use crate::fetch::{FetchRequest, Fetched, Fetcher, RetryPolicy};
+use crate::fetch::{FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
 use crate::notify;
-use crate::store::{Failure, NewVersion, Observation, Recorded, SharedStore, Snapshot};
+use crate::store::{Failure, Recorded, SharedStore, TargetState};
 pub use analyse::{Analysis, ItemVerdict, judge, read};
 
 /// The outcome of one check.
@@ -190,32 +191,7 @@ impl Pipeline {
                     report.status = Status::Failed;
                     report.version = None;
                     report.change = None;
-                    let (id, url) = (target.id.to_string(), target.url.to_string());
-                    let err = error.clone();
-                    let duration = started.elapsed();
-                    let at = crate::clock::now();
-                    let threshold = self.settings.alerts.on_failure_after;
-                    let incident = notify::incident_mails(
-                        target,
-                        threshold,
-                        &error,
-                        &at.to_rfc3339(),
-                        &self.settings.email,
-                    );
-                    match self
-                        .store
-                        .quick(move |s| {
-                            let failure = Failure {
-                                target: &id,
-                                url: &url,
-                                at,
-                                duration,
-                                error: &err,
-                            };
-                            s.record_failure(&failure, Some((threshold, incident.clone())))
-                        })
-                        .await
-                    {
+                    match self.record_failure(target, started, &error).await {
                         Ok(n) => report.consecutive_failures = n,
                         Err(store_err) => {
                             tracing::error!(%store_err, "could not record the failure")
@@ -230,14 +206,100 @@ impl Pipeline {
         .await
     }
 
+    /// A failed check: counted in the target's state and log (never a version), with the
+    /// incident mail once the failures reach `on_failure_after`. Returns the failures in a row.
+    async fn record_failure(
+        &self,
+        target: &Target,
+        started: Instant,
+        error: &str,
+    ) -> Result<u32, String> {
+        let (id, url, err) = (
+            target.id.to_string(),
+            target.url.to_string(),
+            error.to_string(),
+        );
+        let duration = started.elapsed();
+        let at = crate::clock::now();
+        let threshold = self.settings.alerts.on_failure_after;
+        let incident = notify::incident_mails(
+            target,
+            threshold,
+            error,
+            &at.to_rfc3339(),
+            &self.settings.email,
+        );
+        self.store
+            .quick(move |s| {
+                let failure = Failure {
+                    target: &id,
+                    url: &url,
+                    at,
+                    duration,
+                    error: &err,
+                };
+                s.record_failure(&failure, Some((threshold, incident.clone())))
+            })
+            .await
+    }
+
+    /// One check, as README's "How a check works" tells it: what is known of the target, a
+    /// (conditional) fetch, the byte-identical shortcut, extract + diff + classify, the linked
+    /// articles of a feed's AI-relevant items, and one transaction that records it all.
     async fn run(
         &self,
         target: &Target,
         started: Instant,
         report: &mut CheckReport,
     ) -> Result<(), String> {
+        let state = self.state(target).await?;
+        let page = self.fetch(target, &state).await?;
+        let raw_hash = page
+            .as_ref()
+            .map(|p| analyse::raw_hash(&p.body))
+            .unwrap_or_default();
+        let page = page.filter(|p| !is_same_page(target, &state, p, &raw_hash));
+        let (page, analysis) = match page {
+            Some(page) => {
+                let (page, analysis) = self.read_and_judge(target, &state, page, raw_hash).await?;
+                (Some(page), Some(analysis))
+            }
+            None => (None, None),
+        };
+        let analysis = analysis.map(|a| rebaseline_after_import(&state, a));
+        let wants_alert = analysis
+            .as_ref()
+            .is_some_and(|a| a.changed && notify::wants_alert(&a.verdict, &self.settings.alerts));
+        let quotes = match &analysis {
+            Some(a) if wants_alert && target.follow_links => {
+                follow::quotes(self, target, &a.items).await
+            }
+            _ => Vec::new(),
+        };
+        let previous = state.last_version.as_ref().map(|v| v.id);
+        let written = record::Write {
+            target: target.clone(),
+            state,
+            page,
+            analysis,
+            quotes,
+            wants_alert,
+            at: crate::clock::now(),
+            duration: started.elapsed(),
+        };
+        let (recorded, analysis) = record::record(&self.store, &self.settings, written).await?;
+        fill_report(report, target, previous, recorded, analysis);
+        Ok(())
+    }
+
+    /// Step 1: the stored state of the target (validators, the last version, failures).
+    async fn state(&self, target: &Target) -> Result<TargetState, String> {
         let id = target.id.to_string();
-        let state = self.store.quick(move |s| s.target_state(&id)).await?;
+        self.store.quick(move |s| s.target_state(&id)).await
+    }
+
+    /// Step 2: the page, conditionally fetched (`None`: HTTP 304, the stored version stands).
+    async fn fetch(&self, target: &Target, state: &TargetState) -> Result<Option<Page>, String> {
         let have_version = state.last_version.is_some();
         let request = FetchRequest {
             url: &target.url,
@@ -248,180 +310,104 @@ impl Pipeline {
             user_agent: &target.user_agent,
             public_only: false,
         };
-        let fetched = self
+        match self
             .fetcher
             .fetch(&request, &self.settings.retry)
             .await
-            .map_err(|e| e.to_string())?;
-        let page = match fetched {
-            Fetched::Page(page) => Some(page),
-            Fetched::NotModified if have_version => None,
-            Fetched::NotModified => return Err("HTTP 304 without a stored version".into()),
-        };
-
-        let previous = state.last_version;
-        // Byte-identical to the last page read with the same extraction settings: the text cannot
-        // differ, so the page is not parsed again (exact: any byte, header or selector change reads it).
-        let raw_hash = page
-            .as_ref()
-            .map(|p| analyse::raw_hash(&p.body))
-            .unwrap_or_default();
-        let page = page.filter(|p| {
-            let same = previous.is_some()
-                && state.extract_key.as_deref() == Some(target.extract_key.as_str())
-                && state
-                    .last_snapshot
-                    .as_ref()
-                    .is_some_and(|(hash, content_type)| {
-                        *content_type == p.content_type && *hash == raw_hash
-                    });
-            if same {
-                tracing::debug!("byte-identical page: not parsed again");
-            }
-            !same
-        });
-        let (page, analysis) = match page {
-            Some(page) => {
-                let (t, known) = (target.clone(), state.known.clone());
-                let previous_hash = previous.as_ref().map(|p| p.hash.clone());
-                let previous_id = previous.as_ref().map(|p| p.id);
-                let (store, settings) = (self.store.clone(), Arc::clone(&self.settings));
-                // Read and judge in one blocking task: one thread hand-off per page read.
-                let (page, analysis) = tokio::task::spawn_blocking(move || {
-                    let reading =
-                        analyse::read(&page, raw_hash, &t, previous_hash.as_deref(), &known)?;
-                    // The previous text is needed (and read) only when the text is new.
-                    let previous_text = match previous_id {
-                        Some(id) if reading.changed => {
-                            store.blocking(|s| s.version(t.id.as_str(), Some(id)))?
-                        }
-                        _ => None,
-                    };
-                    let analysis = analyse::judge(reading, &settings.rules, previous_text.as_ref());
-                    Ok::<_, String>((page, analysis))
-                })
-                .await
-                .map_err(|e| format!("read-and-judge task failed: {e}"))??;
-                (Some(page), Some(analysis))
-            }
-            None => (None, None),
-        };
-        // After an import the stored text came from Markdown, not from this page's HTML: the
-        // first live version re-baselines (recorded, not judged, never alerted).
-        let mut analysis = analysis;
-        if state.extract_key.as_deref() == Some(crate::import::IMPORTED_KEY)
-            && let Some(a) = analysis.as_mut()
+            .map_err(|e| e.to_string())?
         {
-            a.verdict = Verdict::default();
-            a.items.clear();
+            Fetched::Page(page) => Ok(Some(page)),
+            Fetched::NotModified if have_version => Ok(None),
+            Fetched::NotModified => Err("HTTP 304 without a stored version".into()),
         }
-        let wants_alert = analysis
-            .as_ref()
-            .is_some_and(|a| a.changed && notify::wants_alert(&a.verdict, &self.settings.alerts));
-        let quotes = match &analysis {
-            Some(a) if wants_alert && target.follow_links => {
-                follow::quotes(self, target, &a.items).await
-            }
-            _ => Vec::new(),
-        };
+    }
 
-        let at = crate::clock::now();
-        let duration = started.elapsed();
-        let settings = Arc::clone(&self.settings);
-        let recovery =
-            (state.consecutive_failures >= settings.alerts.on_failure_after).then(|| {
-                let mails = notify::recovery_mails(target, &at.to_rfc3339(), &settings.email);
-                (settings.alerts.on_failure_after, mails)
-            });
-        let target_owned = target.clone();
-        let previous_meta = previous.as_ref().map(|v| (v.id, v.recorded_at.clone()));
-        // A page that was read writes a compressed snapshot (and maybe a version and mail): on
-        // the blocking pool. Otherwise only the target's state and log move.
-        let page_read = page.is_some();
-        let write = move |s: &mut crate::store::Store| {
-            let target = &target_owned;
-            let (t_id, t_url) = (target.id.to_string(), target.url.to_string());
-            let recorded_at = crate::store::timestamp(at);
-            let alert = |version_id: i64| match (&analysis, &previous_meta) {
-                (Some(a), Some((old_id, old_at))) if wants_alert => notify::change_mails(
-                    &notify::ChangeEvent {
-                        target,
-                        old: (*old_id, old_at),
-                        new: (version_id, &recorded_at),
-                        change: a.change.as_ref(),
-                        verdict: &a.verdict,
-                        items: item_alerts(&a.items, &quotes),
-                    },
-                    &settings.email,
-                ),
-                _ => Vec::new(),
-            };
-            let notes = analysis
-                .as_ref()
-                .map(Analysis::item_notes)
-                .unwrap_or_default();
-            let version = analysis.as_ref().filter(|a| a.changed).map(|a| NewVersion {
-                text: &a.text,
-                hash: &a.text_hash,
-                added: a.change.as_ref().map_or(0, |c| c.added),
-                removed: a.change.as_ref().map_or(0, |c| c.removed),
-                ai_relevant: a.verdict.ai_relevant,
-                severity: a.verdict.severity.as_str(),
-                matched_terms: &a.verdict.matched_terms,
-                new_items: &notes,
-            });
-            let snapshot = page.as_ref().zip(analysis.as_ref()).map(|(p, a)| Snapshot {
-                url: p.final_url.as_str(),
-                content_type: p.content_type.as_deref(),
-                body: &p.body,
-                hash: &a.raw_hash,
-            });
-            let recorded = s.record(&Observation {
-                target: &t_id,
-                url: &t_url,
-                at,
-                duration,
-                etag: page.as_ref().and_then(|p| p.etag.as_deref()),
-                last_modified: page.as_ref().and_then(|p| p.last_modified.as_deref()),
-                snapshot,
-                version,
-                seen: analysis.as_ref().and_then(|a| a.seen),
-                extract_key: analysis.as_ref().map(|_| target.extract_key.as_str()),
-                alert: Some(&alert),
-                recovery: recovery.clone(),
-            })?;
-            // taken only once the record is written: a busy first try leaves it for the next
-            Ok((recorded, analysis.take()))
-        };
-        let (recorded, analysis) = if page_read {
-            self.store.call(write).await?
-        } else {
-            self.store.quick(write).await?
-        };
-
-        report.previous = previous.as_ref().map(|v| v.id);
-        match recorded {
-            Recorded::Version(id) => {
-                report.status = if previous.is_some() {
-                    Status::Changed
-                } else {
-                    Status::New
-                };
-                report.version = Some(id);
-                if let Some(a) = analysis {
-                    report.change = a.change;
-                    report.verdict = a.verdict;
-                    report.new_items = a.new_items;
+    /// Step 4: extract, diff and classify, in one blocking task (one thread hand-off per page
+    /// read); the previous text is read there too, and only when the text is new.
+    async fn read_and_judge(
+        &self,
+        target: &Target,
+        state: &TargetState,
+        page: Page,
+        raw_hash: String,
+    ) -> Result<(Page, Analysis), String> {
+        let (t, known) = (target.clone(), state.known.clone());
+        let previous_hash = state.last_version.as_ref().map(|p| p.hash.clone());
+        let previous_id = state.last_version.as_ref().map(|p| p.id);
+        let (store, settings) = (self.store.clone(), Arc::clone(&self.settings));
+        tokio::task::spawn_blocking(move || {
+            let reading = analyse::read(&page, raw_hash, &t, previous_hash.as_deref(), &known)?;
+            let previous_text = match previous_id {
+                Some(id) if reading.changed => {
+                    store.blocking(|s| s.version(t.id.as_str(), Some(id)))?
                 }
-            }
-            Recorded::Unchanged(id) => {
-                report.status = Status::Unchanged;
-                report.version = id;
-                report.new_items = analysis
-                    .and_then(|a| a.new_items)
-                    .or((target.kind == Kind::Feed).then_some(0));
+                _ => None,
+            };
+            let analysis = analyse::judge(reading, &settings.rules, previous_text.as_ref());
+            Ok::<_, String>((page, analysis))
+        })
+        .await
+        .map_err(|e| format!("read-and-judge task failed: {e}"))?
+    }
+}
+
+/// Step 3: byte-identical to the last page read with the same extraction settings, so the
+/// text cannot differ and the page is not parsed again (exact: any byte, header or selector
+/// change reads it).
+fn is_same_page(target: &Target, state: &TargetState, page: &Page, raw_hash: &str) -> bool {
+    let same = state.last_version.is_some()
+        && state.extract_key.as_deref() == Some(target.extract_key.as_str())
+        && state
+            .last_snapshot
+            .as_ref()
+            .is_some_and(|(hash, content_type)| {
+                *content_type == page.content_type && hash == raw_hash
+            });
+    if same {
+        tracing::debug!("byte-identical page: not parsed again");
+    }
+    same
+}
+
+/// After an import the stored text came from Markdown, not from this page's HTML: the first
+/// live version re-baselines (recorded, not judged, never alerted).
+fn rebaseline_after_import(state: &TargetState, mut a: Analysis) -> Analysis {
+    if state.extract_key.as_deref() == Some(crate::import::IMPORTED_KEY) {
+        a.verdict = Verdict::default();
+        a.items.clear();
+    }
+    a
+}
+
+/// Step 7: what the check did, for output.
+fn fill_report(
+    report: &mut CheckReport,
+    target: &Target,
+    previous: Option<i64>,
+    recorded: Recorded,
+    analysis: Option<Analysis>,
+) {
+    report.previous = previous;
+    match recorded {
+        Recorded::Version(id) => {
+            report.status = if previous.is_some() {
+                Status::Changed
+            } else {
+                Status::New
+            };
+            report.version = Some(id);
+            if let Some(a) = analysis {
+                report.change = a.change;
+                report.verdict = a.verdict;
+                report.new_items = a.new_items;
             }
         }
-        Ok(())
+        Recorded::Unchanged(id) => {
+            report.status = Status::Unchanged;
+            report.version = id;
+            report.new_items = analysis
+                .and_then(|a| a.new_items)
+                .or((target.kind == Kind::Feed).then_some(0));
+        }
     }
 }
