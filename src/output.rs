@@ -276,11 +276,6 @@ pub fn change_text(change: &Change, verdict: &Verdict) -> String {
     out
 }
 
-/// Marks matched terms as `**term**` (case-insensitively, on word boundaries).
-pub fn highlight(text: &str, terms: &[&str]) -> String {
-    TermMarker::default().mark(text, terms, "**$0**")
-}
-
 /// `history` as a table.
 pub fn history_table(versions: &[VersionMeta]) -> String {
     let rows: Vec<Vec<String>> = versions

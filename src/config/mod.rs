@@ -269,7 +269,6 @@ impl Validator<'_> {
             retry: d.retry,
             jitter: d.jitter,
             host_delay: d.host_delay,
-            schedule: d.schedule.clone(),
             targets: out,
             rules,
         }

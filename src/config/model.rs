@@ -105,8 +105,6 @@ pub struct Watchlist {
     pub jitter: Duration,
     /// Minimum time between two requests to one host.
     pub host_delay: Duration,
-    /// Default schedule (targets may override).
-    pub schedule: Schedule,
     /// Targets in file order.
     pub targets: Vec<Target>,
     /// The classification rules: built-ins with the file's `[[rule]]` overrides, as specs. Each

@@ -2,7 +2,7 @@
 //!
 //! Every table denies unknown keys and every value that later validation can reject keeps its
 //! span, so that an error points at the exact line and column. Nothing here is interpreted:
-//! [`super::validate`] turns these into the checked [`super::Watchlist`].
+//! [`super::parse`] turns these into the checked [`super::Watchlist`].
 
 use serde::Deserialize;
 use toml::Spanned;

@@ -104,6 +104,7 @@ impl Plan {
     }
 
     /// Whether a target's check is running.
+    #[cfg(test)]
     pub fn is_running(&self, id: &TargetId) -> bool {
         self.entries.get(id).is_some_and(|e| e.running)
     }
@@ -114,6 +115,7 @@ impl Plan {
     }
 
     /// A target's next check.
+    #[cfg(test)]
     pub fn next_of(&self, id: &TargetId) -> Option<DateTime<Utc>> {
         self.entries.get(id).and_then(|e| e.next)
     }

@@ -30,7 +30,7 @@ use crate::diff::Change;
 use crate::fetch::{FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
 use crate::notify;
 use crate::store::{Failure, Recorded, SharedStore, TargetState};
-pub use analyse::{Analysis, ItemVerdict, judge, read};
+pub use analyse::{Analysis, ItemVerdict};
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

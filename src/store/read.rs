@@ -97,22 +97,6 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// A target's version `id` (or latest) without its text.
-    pub fn version_meta(
-        &self,
-        target: &str,
-        id: Option<i64>,
-    ) -> Result<Option<VersionMeta>, StoreError> {
-        let sql = format!(
-            "SELECT {META_COLUMNS} FROM version v JOIN target t ON t.id = v.target_id
-             WHERE t.key = ?1 AND (?2 IS NULL OR v.id = ?2) ORDER BY v.id DESC LIMIT 1"
-        );
-        self.conn
-            .query_row(&sql, params![target, id], meta)
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
     /// The version of a target recorded just before version `id`.
     pub fn previous_version(&self, target: &str, id: i64) -> Result<Option<Version>, StoreError> {
         let sql = format!(
