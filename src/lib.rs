@@ -13,6 +13,7 @@
 //! - [`store`]: SQLite snapshots, versions, target state and check log (the only SQL).
 //! - [`diff`]: sentence-level diff with word emphasis (pure).
 //! - [`classify`]: the AI-relevance verdict on a change.
+//! - [`present`]: one renderer of a change for the CLI, mail and the report (pure).
 //! - [`output`]: tables, diffs and JSON lines for the CLI (pure).
 //! - [`commands`]: what each CLI command does; `main.rs` only parses and maps exit codes.
 //! - [`memory`]: two calls into glibc's allocator that keep the heap small (the only unsafe).
@@ -38,6 +39,7 @@ pub mod memory;
 pub(crate) mod notify;
 pub(crate) mod output;
 pub(crate) mod pipeline;
+pub(crate) mod present;
 pub(crate) mod report;
 pub(crate) mod schedule;
 pub(crate) mod store;

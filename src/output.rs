@@ -4,14 +4,14 @@
 //! on ([`JsonReport`]); the human forms are aligned tables and a sentence diff in which changed
 //! words are marked `[-removed-]` and `{+added+}` (wdiff's convention, readable without colour).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::classify::{Severity, Side, Verdict};
-use crate::diff::{Change, LineKind};
+use crate::diff::Change;
 use crate::pipeline::{CheckReport, Status};
+use crate::present;
 use crate::store::VersionMeta;
 
 /// One line of `check-now --json`.
@@ -168,100 +168,10 @@ pub fn verdict_note(v: &Verdict) -> Option<String> {
     }
 }
 
-/// The terms each changed sentence matched, built once per change so that rendering stays
-/// linear in the change however many sentences matched.
-pub struct MatchIndex<'v> {
-    by_sentence: HashMap<&'v str, [Vec<&'v str>; 2]>,
-}
-
-impl<'v> MatchIndex<'v> {
-    /// Indexes a verdict's matches by sentence and side.
-    pub fn new(verdict: &'v Verdict) -> Self {
-        let mut by_sentence: HashMap<&str, [Vec<&str>; 2]> = HashMap::new();
-        for m in &verdict.matches {
-            let terms = &mut by_sentence.entry(m.sentence.as_str()).or_default()[m.side as usize];
-            if !terms.contains(&m.term.as_str()) {
-                terms.push(m.term.as_str());
-            }
-        }
-        Self { by_sentence }
-    }
-
-    /// The terms `sentence` matched on `side`.
-    pub fn terms(&self, sentence: &str, side: Side) -> &[&'v str] {
-        self.by_sentence
-            .get(sentence)
-            .map_or(&[], |sides| sides[side as usize].as_slice())
-    }
-
-    /// The terms of a diff line: its side's matches, none for context.
-    pub fn line_terms(&self, sentence: &str, kind: LineKind) -> &[&'v str] {
-        match kind {
-            LineKind::Context => &[],
-            LineKind::Removed => self.terms(sentence, Side::Removed),
-            LineKind::Added => self.terms(sentence, Side::Added),
-        }
-    }
-}
-
-/// Marks terms in text (case-insensitively, on word boundaries), compiling one pattern per
-/// distinct set of terms rather than one per sentence.
-#[derive(Default)]
-pub struct TermMarker {
-    patterns: HashMap<Vec<String>, Option<regex::Regex>>,
-}
-
-impl TermMarker {
-    /// `text` with each of `terms` replaced by `replacement` (`$0` is the term as found).
-    pub fn mark(&mut self, text: &str, terms: &[&str], replacement: &str) -> String {
-        if terms.is_empty() {
-            return text.to_string();
-        }
-        let key: Vec<String> = terms.iter().map(|t| (*t).to_string()).collect();
-        let pattern = self.patterns.entry(key).or_insert_with(|| {
-            let alternatives: Vec<String> = terms.iter().map(|t| regex::escape(t)).collect();
-            regex::Regex::new(&format!(r"(?i)\b(?:{})\b", alternatives.join("|"))).ok()
-        });
-        match pattern {
-            Some(re) => re.replace_all(text, replacement).into_owned(),
-            None => text.to_string(),
-        }
-    }
-}
-
 /// A change as sentence lines: `  ` context, `- ` removed, `+ ` added, hunks split by `@@`.
 /// Sentences that matched a rule are flagged `!`, and the matches are listed after the diff.
 pub fn change_text(change: &Change, verdict: &Verdict) -> String {
-    let mut out = String::new();
-    let index = MatchIndex::new(verdict);
-    let mut marker = TermMarker::default();
-    for hunk in &change.hunks {
-        out.push_str("@@\n");
-        for line in &hunk.lines {
-            let text = line.text();
-            let terms = index.line_terms(&text, line.kind);
-            let flagged = !terms.is_empty();
-            let (mark, open, close) = match line.kind {
-                LineKind::Context => ("  ", "", ""),
-                LineKind::Removed if flagged => ("-!", "[-", "-]"),
-                LineKind::Removed => ("- ", "[-", "-]"),
-                LineKind::Added if flagged => ("+!", "{+", "+}"),
-                LineKind::Added => ("+ ", "{+", "+}"),
-            };
-            out.push_str(mark);
-            out.push(' ');
-            let whole = !line.segments.iter().any(|s| !s.changed);
-            for seg in &line.segments {
-                let seg_text = marker.mark(&seg.text, terms, "**$0**");
-                if seg.changed && !whole && !seg.text.trim().is_empty() {
-                    let _ = write!(out, "{open}{seg_text}{close}");
-                } else {
-                    out.push_str(&seg_text);
-                }
-            }
-            out.push('\n');
-        }
-    }
+    let mut out = present::change(change, verdict, present::Style::Text, usize::MAX).body;
     if let Some(note) = verdict_note(verdict) {
         let _ = writeln!(out, "\n{note}");
         for m in &verdict.matches {

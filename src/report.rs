@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
 use crate::classify::{Side, Verdict};
-use crate::diff::{Change, LineKind};
-use crate::output::{MatchIndex, TermMarker};
+use crate::diff::Change;
+use crate::present;
 use crate::store::VersionMeta;
 
 /// One recorded change of a document.
@@ -81,17 +81,6 @@ fn day(ts: &str) -> &str {
 /// The link of a change page, relative to the site root.
 pub fn change_path(doc: &str, version: i64) -> String {
     format!("changes/{doc}-v{version}.html")
-}
-
-/// Escapes `text` and marks the matched `terms` in it.
-fn marked(marker: &mut TermMarker, text: &str, terms: &[&str]) -> String {
-    let escaped = esc(text).into_owned();
-    if terms.is_empty() {
-        return escaped;
-    }
-    let terms: Vec<String> = terms.iter().map(|t| esc(t).into_owned()).collect();
-    let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
-    marker.mark(&escaped, &terms, "<mark>$0</mark>")
 }
 
 /// The whole site.
@@ -188,32 +177,13 @@ fn change_page(d: &DocData, c: &ChangeData) -> String {
         body.push_str("</ul>");
     }
     body.push_str("<h2>What changed</h2>");
-    let index = MatchIndex::new(&c.verdict);
-    let mut marker = TermMarker::default();
-    for hunk in &c.change.hunks {
-        body.push_str("<div class=\"hunk\">");
-        for line in &hunk.lines {
-            let text = line.text();
-            let terms = index.line_terms(&text, line.kind);
-            let (class, tag, sign) = match line.kind {
-                LineKind::Context => ("ctx", "", "&nbsp;&nbsp;"),
-                LineKind::Removed => ("rem", "del", "−"),
-                LineKind::Added => ("add", "ins", "+"),
-            };
-            let _ = write!(body, "<p class=\"line {class}\">{sign} ");
-            let whole = !line.segments.iter().any(|s| !s.changed);
-            for seg in &line.segments {
-                let t = marked(&mut marker, &seg.text, terms);
-                if seg.changed && !whole && !tag.is_empty() {
-                    let _ = write!(body, "<{tag}>{t}</{tag}>");
-                } else {
-                    body.push_str(&t);
-                }
-            }
-            body.push_str("</p>");
-        }
-        body.push_str("</div>");
-    }
+    let shown = present::change(
+        &c.change,
+        &c.verdict,
+        present::Style::ReportHtml,
+        usize::MAX,
+    );
+    body.push_str(&shown.body);
     page(&format!("{}: version {}", d.name, c.new.id), &body)
 }
 

@@ -14,8 +14,8 @@ pub use digest::digest;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
 use crate::classify::{Severity, Side, Verdict};
-use crate::diff::{Change, LineKind};
-use crate::output::change_text;
+use crate::diff::Change;
+use crate::present::{self, Style};
 
 /// A message, ready to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,8 +124,9 @@ pub fn alert(a: &AlertInput<'_>) -> Rendered {
     if more > 0 {
         let _ = writeln!(text, "  … and {more} more sentences");
     }
-    let diff = change_text(a.change, &Verdict::default());
-    let (shown, cut) = cap(&diff, a.max_body);
+    // the text part shows the sentences plainly (the "Why" above lists what matched)
+    let shown = present::change(a.change, &Verdict::default(), Style::Text, a.max_body);
+    let (shown, cut) = (shown.body, shown.cut);
     let _ = write!(
         text,
         "\nChanged sentences ([-removed-] {{+added+}}):\n{shown}"
@@ -160,7 +161,15 @@ pub fn alert(a: &AlertInput<'_>) -> Rendered {
         let _ = write!(html, "<li>… and {more} more</li>");
     }
     html.push_str("</ul><h3>Changed sentences</h3>");
-    html.push_str(&change_html(a.change, a.max_body, &command));
+    let shown = present::change(a.change, v, Style::MailHtml, a.max_body);
+    html.push_str(&shown.body);
+    if shown.cut {
+        let _ = write!(
+            html,
+            "<p>… the change is longer than this mail; see it whole with <code>{}</code></p>",
+            esc(&command)
+        );
+    }
     Rendered {
         html: page(&subject, &html),
         subject,
@@ -294,54 +303,6 @@ fn reasons(v: &Verdict) -> Vec<(&'static str, &str, Vec<String>)> {
     }
     out
 }
-
-/// The text up to `max` characters, cut at a line end.
-fn cap(s: &str, max: usize) -> (&str, bool) {
-    if s.chars().count() <= max {
-        return (s, false);
-    }
-    let byte = s.char_indices().nth(max).map_or(s.len(), |(i, _)| i);
-    let end = s[..byte].rfind('\n').map_or(byte, |i| i + 1);
-    (&s[..end], true)
-}
-
-fn change_html(change: &Change, max: usize, command: &str) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    for hunk in &change.hunks {
-        out.push_str("<div style=\"border-left:3px solid #ccc;padding-left:8px;margin:8px 0\">");
-        for line in &hunk.lines {
-            used += line.text().chars().count();
-            if used > max {
-                out.push_str("</div>");
-                let _ = write!(
-                    out,
-                    "<p>… the change is longer than this mail; see it whole with <code>{}</code></p>",
-                    esc(command)
-                );
-                return out;
-            }
-            let (style, tag) = match line.kind {
-                LineKind::Context => ("color:#666", ""),
-                LineKind::Removed => ("background:#fee", "del"),
-                LineKind::Added => ("background:#efe", "ins"),
-            };
-            let _ = write!(out, "<p style=\"{style};margin:2px 0\">");
-            let whole = !line.segments.iter().any(|s| !s.changed);
-            for seg in &line.segments {
-                if seg.changed && !whole && !tag.is_empty() {
-                    let _ = write!(out, "<{tag}><b>{}</b></{tag}>", esc(&seg.text));
-                } else {
-                    out.push_str(&esc(&seg.text));
-                }
-            }
-            out.push_str("</p>");
-        }
-        out.push_str("</div>");
-    }
-    out
-}
-
 /// The mail sent when a target has failed `failures` times in a row.
 pub fn incident(target: &str, name: &str, url: &str, failures: u32, error: &str) -> Rendered {
     let subject = clean_subject(&format!(
