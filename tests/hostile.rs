@@ -11,6 +11,32 @@ const PP: &str = "/legal/privacy-policy";
 const GOOD: &str = "privacy-policy/2024-08-01.md";
 const EVERY_SECOND: &str = "schedule = \"* * * * * *\"\n";
 
+/// A test env watching one LinkedIn-shaped page (`pp`) that serves a good version.
+async fn watched_page() -> (TestEnv, crate::common::Page) {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.serve(linkedin_version(GOOD));
+    env.write_watchlist(&env.target("pp", PP));
+    (env, page)
+}
+
+/// The same, with its first version recorded.
+async fn watched_good_page() -> (TestEnv, crate::common::Page) {
+    let (env, page) = watched_page().await;
+    let (code, first) = env.check(&[]);
+    assert_eq!((code, first[0]["status"].as_str()), (0, Some("new")));
+    (env, page)
+}
+
+/// Every `.eml` in the env's file outbox, one after the other.
+fn outbox_mails(env: &TestEnv) -> String {
+    let mut mails = String::new();
+    for e in std::fs::read_dir(env.dir.path().join("outbox")).unwrap() {
+        mails.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    mails
+}
+
 /// `levels` nested `tag`s (closed or not) holding an AI-training sentence.
 fn nested(tag: &str, levels: usize, closed: bool) -> String {
     let inner = "We use your posts to train generative AI models. ".repeat(10);
@@ -24,10 +50,7 @@ fn nested(tag: &str, levels: usize, closed: bool) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deep_nesting_fails_the_check_and_never_kills_the_process() {
-    let env = TestEnv::new().await;
-    let page = env.page(PP).await;
-    page.serve(linkedin_version(GOOD));
-    env.write_watchlist(&env.target("pp", PP));
+    let (env, page) = watched_page().await;
     let (code, first) = env.check(&[]);
     assert_eq!((code, first[0]["status"].as_str()), (0, Some("new")));
     let good = env.stdout(&["show", "pp"]);
@@ -223,10 +246,7 @@ async fn follow_links_never_reaches_internal_addresses() {
         0,
         "no internal address was fetched"
     );
-    let mut mails = String::new();
-    for e in std::fs::read_dir(env.dir.path().join("outbox")).unwrap() {
-        mails.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
-    }
+    let mails = outbox_mails(&env);
     assert!(!mails.contains("payroll"), "nothing internal is quoted");
     assert!(
         mails.contains("not a public address") || mails.contains("no public address"),
@@ -236,11 +256,7 @@ async fn follow_links_never_reaches_internal_addresses() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn terminal_control_characters_from_a_page_never_reach_a_terminal_or_a_mail() {
-    let env = TestEnv::new().await;
-    let page = env.page(PP).await;
-    page.serve(linkedin_version(GOOD));
-    env.write_watchlist(&env.target("pp", PP));
-    env.check(&[]);
+    let (env, page) = watched_good_page().await;
     let hostile = "<p>We train AI models\u{1b}]0;owned\u{7} on your data\u{1b}[2J\u{8}\u{8}\u{9b}31m now.</p>";
     let body = linkedin_version("privacy-policy/2024-09-19.md").replacen(
         "<h2",
@@ -269,10 +285,10 @@ async fn terminal_control_characters_from_a_page_never_reach_a_terminal_or_a_mai
         env.stdout(&["show", "pp"])
             .contains("We train AI models]0;owned on your data[2J31m now.")
     );
-    for e in std::fs::read_dir(env.dir.path().join("outbox")).unwrap() {
-        let eml = std::fs::read_to_string(e.unwrap().path()).unwrap();
-        assert!(!controls(&eml), "a mail carries a control character");
-    }
+    assert!(
+        !controls(&outbox_mails(&env)),
+        "a mail carries a control character"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -301,11 +317,7 @@ async fn schedules_that_never_fire_are_rejected_with_their_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn output_files_never_write_through_planted_symlinks_and_errors_name_the_path() {
-    let env = TestEnv::new().await;
-    let page = env.page(PP).await;
-    page.serve(linkedin_version(GOOD));
-    env.write_watchlist(&env.target("pp", PP));
-    env.check(&[]);
+    let (env, _page) = watched_good_page().await;
     let victim = env.dir.path().join("victim.txt");
     std::fs::write(&victim, "precious").unwrap();
     // report --out: index.html planted as a symlink to the victim
@@ -545,10 +557,7 @@ async fn reordered_pages_are_moves_and_repeated_edits_are_counted_exactly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn local_mistakes_fail_clearly_and_touch_nothing() {
-    let env = TestEnv::new().await;
-    let page = env.page(PP).await;
-    page.serve(linkedin_version(GOOD));
-    env.write_watchlist(&env.target("pp", PP));
+    let (env, _page) = watched_page().await;
     // --db on a device: refused, and no journal created beside it
     let out = env.run(&["--db", "/dev/null", "status"]);
     let err = String::from_utf8_lossy(&out.stderr);
