@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::classify::{Severity, Side, Verdict};
 use crate::diff::Change;
-use crate::pipeline::{CheckReport, Status};
+use crate::pipeline::{CheckReport, Outcome, Status};
 use crate::present;
 use crate::store::VersionMeta;
 
@@ -38,7 +38,7 @@ pub struct JsonReport<'a> {
     /// Sentences removed.
     pub removed: usize,
     /// Why it failed, or null.
-    pub error: Option<&'a str>,
+    pub error: Option<String>,
     /// Feeds: the number of new items (absent for pages).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_items: Option<usize>,
@@ -46,19 +46,20 @@ pub struct JsonReport<'a> {
 
 impl<'a> From<&'a CheckReport> for JsonReport<'a> {
     fn from(r: &'a CheckReport) -> Self {
-        let (added, removed) = r.change.as_ref().map_or((0, 0), |c| (c.added, c.removed));
+        let (added, removed) = r.change().map_or((0, 0), |c| (c.added, c.removed));
+        let verdict = r.verdict();
         Self {
             target: r.target.as_str(),
             url: &r.url,
-            status: r.status,
-            version: r.version,
-            ai_relevant: r.verdict.ai_relevant,
-            severity: r.verdict.severity,
-            matched_terms: &r.verdict.matched_terms,
-            announcement: r.verdict.announcement,
+            status: r.status(),
+            version: r.version(),
+            ai_relevant: verdict.ai_relevant,
+            severity: verdict.severity,
+            matched_terms: &verdict.matched_terms,
+            announcement: verdict.announcement,
             added,
             removed,
-            error: r.error.as_deref(),
+            error: r.error().map(ToString::to_string),
             new_items: r.new_items,
         }
     }
@@ -106,20 +107,24 @@ pub fn check_summary(reports: &[CheckReport]) -> String {
     let rows: Vec<Vec<String>> = reports
         .iter()
         .map(|r| {
-            let (added, removed) = r.change.as_ref().map_or((0, 0), |c| (c.added, c.removed));
+            let (added, removed) = r.change().map_or((0, 0), |c| (c.added, c.removed));
             vec![
                 r.target.to_string(),
-                status_word(r.status).to_string(),
-                r.version.map_or_else(|| "-".into(), |v| v.to_string()),
-                if r.status == Status::Changed {
+                status_word(r.status()).to_string(),
+                r.version().map_or_else(|| "-".into(), |v| v.to_string()),
+                if r.status() == Status::Changed {
                     format!("+{added} -{removed}")
                 } else {
                     "-".into()
                 },
-                match (&r.error, r.status) {
-                    (Some(e), _) => e.clone(),
-                    (None, Status::Changed) => {
-                        verdict_note(&r.verdict).unwrap_or_else(|| r.url.clone())
+                match &r.outcome {
+                    Outcome::Failed {
+                        error,
+                        consecutive_failures: n @ 2..,
+                    } => format!("{error} ({n} failures in a row)"),
+                    Outcome::Failed { error, .. } => error.to_string(),
+                    Outcome::Changed { verdict, .. } => {
+                        verdict_note(verdict).unwrap_or_else(|| r.url.clone())
                     }
                     _ => r.url.clone(),
                 },
@@ -128,23 +133,28 @@ pub fn check_summary(reports: &[CheckReport]) -> String {
         .collect();
     let mut out = table(&["TARGET", "STATUS", "VERSION", "SENTENCES", "NOTE"], &rows);
     for r in reports {
-        if let (Some(change), Some(version)) = (&r.change, r.version) {
-            let from = r.previous.map_or_else(|| "-".into(), |v| v.to_string());
+        if let Outcome::Changed {
+            version,
+            previous,
+            change: Some(change),
+            verdict,
+        } = &r.outcome
+        {
             let _ = write!(
                 out,
-                "\n== {} ({}): version {from} -> {version}, {} added, {} removed\n",
+                "\n== {} ({}): version {previous} -> {version}, {} added, {} removed\n",
                 r.name, r.target, change.added, change.removed
             );
-            out.push_str(&change_text(change, &r.verdict));
+            out.push_str(&change_text(change, verdict));
         }
     }
     let failed = reports
         .iter()
-        .filter(|r| r.status == Status::Failed)
+        .filter(|r| r.status() == Status::Failed)
         .count();
     let changed = reports
         .iter()
-        .filter(|r| r.status == Status::Changed)
+        .filter(|r| r.status() == Status::Changed)
         .count();
     let _ = writeln!(
         out,

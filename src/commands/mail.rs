@@ -65,10 +65,7 @@ pub(super) async fn test_email(cli: &Cli) -> Result<Outcome, CommandError> {
         &message,
         &wl.email.to,
     );
-    store
-        .call(move |s| s.enqueue(&rows, now))
-        .await
-        .map_err(CommandError::Task)?;
+    store.call(move |s| s.enqueue(&rows, now)).await?;
     match deliver_now(&wl, &store).await {
         Some(d) if d.sent > 0 && d.retry == 0 && d.failed == 0 => {
             say!(
@@ -137,10 +134,7 @@ pub(super) async fn retry_now(cli: &Cli) -> Result<Outcome, CommandError> {
         return Ok(Outcome::BadInput);
     };
     let now = crate::clock::now();
-    let moved = store
-        .call(move |s| s.retry_now(now))
-        .await
-        .map_err(CommandError::Task)?;
+    let moved = store.call(move |s| s.retry_now(now)).await?;
     say!("{moved} pending mail(s) made due now");
     Ok(match deliver_now(&wl, &store).await {
         Some(d) if d.retry == 0 && d.failed == 0 => Outcome::Ok,
@@ -152,10 +146,7 @@ pub(super) async fn digest_now(cli: &Cli) -> Result<Outcome, CommandError> {
     let Some((wl, store)) = open(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    match queue_digest(&store, &wl, crate::clock::now())
-        .await
-        .map_err(CommandError::Task)?
-    {
+    match queue_digest(&store, &wl, crate::clock::now()).await? {
         None => {
             say!(
                 "nothing changed and nothing failed since the last digest; none sent (send_empty = false)"

@@ -67,6 +67,9 @@ pub enum CommandError {
         /// Why.
         source: std::io::Error,
     },
+    /// A store call from async code failed.
+    #[error(transparent)]
+    StoreCall(#[from] crate::store::StoreFailure),
     /// A background task died.
     #[error("{0}")]
     Task(String),
@@ -452,7 +455,7 @@ async fn check_now(
     if !no_mail {
         mail::deliver_now(&wl, &store).await;
     }
-    Ok(if reports.iter().any(|r| r.status == Status::Failed) {
+    Ok(if reports.iter().any(|r| r.status() == Status::Failed) {
         Outcome::SomeFailed
     } else {
         Outcome::Ok

@@ -266,7 +266,7 @@ pub async fn run(
                     Ok((id, report)) => {
                         plan.finished(&id);
                         cycle.add(&report);
-                        if matches!(report.status, Status::Changed | Status::Failed) {
+                        if matches!(report.status(), Status::Changed | Status::Failed) {
                             nudge.notify_one();
                         }
                     }
@@ -319,7 +319,7 @@ struct Cycle {
 impl Cycle {
     fn add(&mut self, r: &CheckReport) {
         self.checked += 1;
-        match r.status {
+        match r.status() {
             Status::Changed => self.changed += 1,
             Status::Failed => self.failed += 1,
             Status::New | Status::Unchanged => {}

@@ -147,7 +147,7 @@ pub async fn queue_digest(
     store: &SharedStore,
     wl: &Watchlist,
     now: DateTime<Utc>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, crate::store::StoreFailure> {
     let material = store.call(|s| s.digest_material()).await?;
     if material.is_empty() && !wl.digest.send_empty {
         return Ok(None);

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::classify::{RuleSet, Verdict, classify};
 use crate::config::{Kind, Target};
 use crate::diff::{self, Change};
-use crate::extract::{self, feed::FeedItem};
+use crate::extract::{self, ExtractError, feed::FeedItem};
 use crate::fetch::Page;
 use crate::store::{ItemNote, Version};
 
@@ -95,18 +95,14 @@ pub fn read(
     target: &Target,
     previous_hash: Option<&str>,
     known: &[(i64, String)],
-) -> Result<Reading, String> {
+) -> Result<Reading, ExtractError> {
     let (text, feed) = match target.kind {
         Kind::Page => {
             let decoded = extract::decode(&page.body, page.content_type.as_deref());
-            (
-                extract::extract(&decoded, &target.rules).map_err(|e| e.to_string())?,
-                None,
-            )
+            (extract::extract(&decoded, &target.rules)?, None)
         }
         Kind::Feed => {
-            let items = extract::feed::parse_feed(&page.body, &page.final_url, target.max_items)
-                .map_err(|e| e.to_string())?;
+            let items = extract::feed::parse_feed(&page.body, &page.final_url, target.max_items)?;
             (extract::feed::feed_text(&items), Some(items))
         }
     };

@@ -15,63 +15,22 @@
 
 mod analyse;
 mod follow;
+mod outcome;
 mod record;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use serde::Serialize;
 use tracing::Instrument;
 
 use crate::classify::{RuleSet, Verdict};
-use crate::config::{Alerts, Email, Kind, Target, TargetId, Watchlist};
-use crate::diff::Change;
-use crate::fetch::{FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
+use crate::config::{Alerts, Email, Kind, Target, Watchlist};
+use crate::fetch::{FetchError, FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
 use crate::notify;
-use crate::store::{Failure, Recorded, SharedStore, TargetState};
+use crate::store::{Failure, Recorded, SharedStore, StoreFailure, TargetState};
 pub use analyse::{Analysis, ItemVerdict};
-
-/// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// First version recorded.
-    New,
-    /// A new version recorded.
-    Changed,
-    /// Same text as the latest version (or a 304).
-    Unchanged,
-    /// Nothing recorded; see the error.
-    Failed,
-}
-
-/// One target's check, for output.
-#[derive(Debug, Clone)]
-pub struct CheckReport {
-    /// Target id.
-    pub target: TargetId,
-    /// Target name.
-    pub name: String,
-    /// Target URL.
-    pub url: String,
-    /// What happened.
-    pub status: Status,
-    /// The version recorded (new/changed) or current (unchanged).
-    pub version: Option<i64>,
-    /// The version before it, for a change.
-    pub previous: Option<i64>,
-    /// The diff, for a change.
-    pub change: Option<Change>,
-    /// The classifier's verdict on the change.
-    pub verdict: Verdict,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// Failures in a row, after this check.
-    pub consecutive_failures: u32,
-    /// Feeds: the number of new items.
-    pub new_items: Option<usize>,
-}
+pub use outcome::{CheckError, CheckReport, Outcome, Status};
 
 /// The stages, wired.
 pub struct Pipeline {
@@ -168,39 +127,35 @@ impl Pipeline {
         let span = tracing::info_span!("check", target = %target.id, url = %target.url);
         async {
             let started = Instant::now();
-            let mut report = CheckReport {
-                target: target.id.clone(),
-                name: target.name.clone(),
-                url: target.url.to_string(),
-                status: Status::Failed,
-                version: None,
-                previous: None,
-                change: None,
-                verdict: Verdict::default(),
-                error: None,
-                consecutive_failures: 0,
-                new_items: None,
-            };
-            match self.run(target, started, &mut report).await {
-                Ok(()) => {
-                    tracing::info!(status = ?report.status, version = ?report.version, "checked")
+            let (outcome, new_items) = match self.run(target, started).await {
+                Ok((outcome, new_items)) => {
+                    tracing::info!(outcome = ?OutcomeKind(&outcome), "checked");
+                    (outcome, new_items)
                 }
                 Err(error) => {
                     // the span carries id and URL, but a warn-level filter hides info spans
-                    tracing::warn!(id = %target.id, url = %target.url, %error, "check failed");
-                    report.status = Status::Failed;
-                    report.version = None;
-                    report.change = None;
-                    match self.record_failure(target, started, &error).await {
-                        Ok(n) => report.consecutive_failures = n,
-                        Err(store_err) => {
-                            tracing::error!(%store_err, "could not record the failure")
-                        }
-                    }
-                    report.error = Some(error);
+                    tracing::warn!(id = %target.id, url = %target.url, %error, transient = error.is_transient(), "check failed");
+                    let consecutive_failures = self
+                        .record_failure(target, started, &error)
+                        .await
+                        .unwrap_or_else(|store_err| {
+                            tracing::error!(%store_err, "could not record the failure");
+                            0
+                        });
+                    let failed = Outcome::Failed {
+                        error,
+                        consecutive_failures,
+                    };
+                    (failed, None)
                 }
+            };
+            CheckReport {
+                target: target.id.clone(),
+                name: target.name.clone(),
+                url: target.url.to_string(),
+                outcome,
+                new_items,
             }
-            report
         }
         .instrument(span)
         .await
@@ -212,8 +167,8 @@ impl Pipeline {
         &self,
         target: &Target,
         started: Instant,
-        error: &str,
-    ) -> Result<u32, String> {
+        error: &CheckError,
+    ) -> Result<u32, StoreFailure> {
         let (id, url, err) = (
             target.id.to_string(),
             target.url.to_string(),
@@ -225,7 +180,7 @@ impl Pipeline {
         let incident = notify::incident_mails(
             target,
             threshold,
-            error,
+            &err,
             &at.to_rfc3339(),
             &self.settings.email,
         );
@@ -250,8 +205,7 @@ impl Pipeline {
         &self,
         target: &Target,
         started: Instant,
-        report: &mut CheckReport,
-    ) -> Result<(), String> {
+    ) -> Result<(Outcome, Option<usize>), CheckError> {
         let state = self.state(target).await?;
         let page = self.fetch(target, &state).await?;
         let raw_hash = page
@@ -277,6 +231,7 @@ impl Pipeline {
             _ => Vec::new(),
         };
         let previous = state.last_version.as_ref().map(|v| v.id);
+        let page_read = page.is_some();
         let written = record::Write {
             target: target.clone(),
             state,
@@ -288,18 +243,21 @@ impl Pipeline {
             duration: started.elapsed(),
         };
         let (recorded, analysis) = record::record(&self.store, &self.settings, written).await?;
-        fill_report(report, target, previous, recorded, analysis);
-        Ok(())
+        Ok(outcome_of(target, previous, page_read, recorded, analysis))
     }
 
     /// Step 1: the stored state of the target (validators, the last version, failures).
-    async fn state(&self, target: &Target) -> Result<TargetState, String> {
+    async fn state(&self, target: &Target) -> Result<TargetState, StoreFailure> {
         let id = target.id.to_string();
         self.store.quick(move |s| s.target_state(&id)).await
     }
 
     /// Step 2: the page, conditionally fetched (`None`: HTTP 304, the stored version stands).
-    async fn fetch(&self, target: &Target, state: &TargetState) -> Result<Option<Page>, String> {
+    async fn fetch(
+        &self,
+        target: &Target,
+        state: &TargetState,
+    ) -> Result<Option<Page>, CheckError> {
         let have_version = state.last_version.is_some();
         let request = FetchRequest {
             url: &target.url,
@@ -310,15 +268,12 @@ impl Pipeline {
             user_agent: &target.user_agent,
             public_only: false,
         };
-        match self
-            .fetcher
-            .fetch(&request, &self.settings.retry)
-            .await
-            .map_err(|e| e.to_string())?
-        {
+        match self.fetcher.fetch(&request, &self.settings.retry).await? {
             Fetched::Page(page) => Ok(Some(page)),
             Fetched::NotModified if have_version => Ok(None),
-            Fetched::NotModified => Err("HTTP 304 without a stored version".into()),
+            Fetched::NotModified => Err(CheckError::Fetch(FetchError::Other(
+                "HTTP 304 without a stored version".into(),
+            ))),
         }
     }
 
@@ -330,7 +285,7 @@ impl Pipeline {
         state: &TargetState,
         page: Page,
         raw_hash: String,
-    ) -> Result<(Page, Analysis), String> {
+    ) -> Result<(Page, Analysis), CheckError> {
         let (t, known) = (target.clone(), state.known.clone());
         let previous_hash = state.last_version.as_ref().map(|p| p.hash.clone());
         let previous_id = state.last_version.as_ref().map(|p| p.id);
@@ -344,10 +299,10 @@ impl Pipeline {
                 _ => None,
             };
             let analysis = analyse::judge(reading, &settings.rules, previous_text.as_ref());
-            Ok::<_, String>((page, analysis))
+            Ok::<_, CheckError>((page, analysis))
         })
         .await
-        .map_err(|e| format!("read-and-judge task failed: {e}"))?
+        .map_err(|e| CheckError::Internal(format!("read-and-judge task failed: {e}")))?
     }
 }
 
@@ -379,35 +334,55 @@ fn rebaseline_after_import(state: &TargetState, mut a: Analysis) -> Analysis {
     a
 }
 
-/// Step 7: what the check did, for output.
-fn fill_report(
-    report: &mut CheckReport,
+/// Step 7: how the check ended, and a feed's count of new items.
+fn outcome_of(
     target: &Target,
     previous: Option<i64>,
+    page_read: bool,
     recorded: Recorded,
     analysis: Option<Analysis>,
-) {
-    report.previous = previous;
+) -> (Outcome, Option<usize>) {
     match recorded {
-        Recorded::Version(id) => {
-            report.status = if previous.is_some() {
-                Status::Changed
-            } else {
-                Status::New
+        Recorded::Version(version) => {
+            let Some(previous) = previous else {
+                return (Outcome::New { version }, analysis.and_then(|a| a.new_items));
             };
-            report.version = Some(id);
-            if let Some(a) = analysis {
-                report.change = a.change;
-                report.verdict = a.verdict;
-                report.new_items = a.new_items;
-            }
+            let (change, verdict, new_items) = match analysis {
+                Some(a) => (a.change, a.verdict, a.new_items),
+                None => (None, Verdict::default(), None),
+            };
+            let changed = Outcome::Changed {
+                version,
+                previous,
+                change,
+                verdict,
+            };
+            (changed, new_items)
         }
-        Recorded::Unchanged(id) => {
-            report.status = Status::Unchanged;
-            report.version = id;
-            report.new_items = analysis
+        Recorded::Unchanged(version) => {
+            let new_items = analysis
                 .and_then(|a| a.new_items)
                 .or((target.kind == Kind::Feed).then_some(0));
+            if page_read {
+                (Outcome::Unchanged { version }, new_items)
+            } else {
+                (Outcome::NotModified { version }, new_items)
+            }
+        }
+    }
+}
+
+/// An outcome in a log line: its kind and version, not its whole diff.
+struct OutcomeKind<'a>(&'a Outcome);
+
+impl std::fmt::Debug for OutcomeKind<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Outcome::New { version } => write!(f, "new v{version}"),
+            Outcome::Changed { version, .. } => write!(f, "changed v{version}"),
+            Outcome::Unchanged { version } => write!(f, "unchanged {version:?}"),
+            Outcome::NotModified { version } => write!(f, "not modified {version:?}"),
+            Outcome::Failed { error, .. } => write!(f, "failed: {error}"),
         }
     }
 }

@@ -16,7 +16,9 @@ use super::{Analysis, Settings, item_alerts};
 use crate::config::Target;
 use crate::fetch::Page;
 use crate::notify;
-use crate::store::{NewVersion, Observation, Recorded, SharedStore, Snapshot, Store, TargetState};
+use crate::store::{
+    NewVersion, Observation, Recorded, SharedStore, Snapshot, Store, StoreFailure, TargetState,
+};
 
 /// What one check found, to be written.
 pub(super) struct Write {
@@ -38,7 +40,7 @@ pub(super) async fn record(
     store: &SharedStore,
     settings: &Arc<Settings>,
     w: Write,
-) -> Result<(Recorded, Option<Analysis>), String> {
+) -> Result<(Recorded, Option<Analysis>), StoreFailure> {
     let settings = Arc::clone(settings);
     let recovery = (w.state.consecutive_failures >= settings.alerts.on_failure_after).then(|| {
         let mails = notify::recovery_mails(&w.target, &w.at.to_rfc3339(), &settings.email);

@@ -449,6 +449,45 @@ impl Store {
     }
 }
 
+/// A store call that failed, as it reaches async callers: the message (which names the
+/// database) and whether the database was only busy (worth trying again).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StoreFailure {
+    message: String,
+    busy: bool,
+}
+
+impl StoreFailure {
+    /// A failure that is not the database's (a worker that died).
+    fn other(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            busy: false,
+        }
+    }
+
+    /// Whether another connection held a lock past the busy timeout.
+    pub fn is_busy(&self) -> bool {
+        self.busy
+    }
+}
+
+impl From<StoreError> for StoreFailure {
+    fn from(e: StoreError) -> Self {
+        Self {
+            busy: e.is_busy(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<StoreFailure> for String {
+    fn from(e: StoreFailure) -> Self {
+        e.message
+    }
+}
+
 /// A store shared by async tasks, one call at a time: on tokio's blocking pool ([`call`](Self::call)),
 /// or in place when short ([`quick`](Self::quick)).
 #[derive(Clone)]
@@ -464,12 +503,12 @@ impl SharedStore {
 
     /// Frees the connection's page cache (SQLite's `shrink_memory`), as the daemon does between
     /// rounds of checks.
-    pub async fn release_memory(&self) -> Result<(), String> {
+    pub async fn release_memory(&self) -> Result<(), StoreFailure> {
         self.call(|s| s.release_memory()).await
     }
 
     /// Runs `f` on the store without blocking the runtime.
-    pub async fn call<R, F>(&self, f: F) -> Result<R, String>
+    pub async fn call<R, F>(&self, f: F) -> Result<R, StoreFailure>
     where
         F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
@@ -477,7 +516,7 @@ impl SharedStore {
         let store = self.clone();
         tokio::task::spawn_blocking(move || store.blocking(f))
             .await
-            .map_err(|e| format!("store task failed: {e}"))?
+            .map_err(|e| StoreFailure::other(format!("store task failed: {e}")))?
     }
 
     /// Runs `f` on the store from a thread that may block (waiting for the store included): the
@@ -485,9 +524,9 @@ impl SharedStore {
     pub fn blocking<R>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<R, StoreError>,
-    ) -> Result<R, String> {
-        let mut store = self.0.lock().map_err(|_| POISONED.to_string())?;
-        f(&mut store).map_err(|e| e.to_string())
+    ) -> Result<R, StoreFailure> {
+        let mut store = self.0.lock().map_err(|_| StoreFailure::other(POISONED))?;
+        f(&mut store).map_err(StoreFailure::from)
     }
 
     /// Runs `f`, a short call (a few indexed rows read or written), on the calling thread when
@@ -503,7 +542,7 @@ impl SharedStore {
     /// beside the daemon), the call fails at once with "busy" and is run again on the blocking
     /// pool, where waiting harms nothing. So `f` may be called twice; a failed first call
     /// changed nothing (its transaction rolled back).
-    pub async fn quick<R, F>(&self, mut f: F) -> Result<R, String>
+    pub async fn quick<R, F>(&self, mut f: F) -> Result<R, StoreFailure>
     where
         F: FnMut(&mut Store) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
@@ -514,12 +553,12 @@ impl SharedStore {
                 let done = store.without_waiting(&mut f);
                 match done {
                     Err(e) if e.is_busy() => {}
-                    other => return other.map_err(|e| e.to_string()),
+                    other => return other.map_err(StoreFailure::from),
                 }
             }
             Err(TryLockError::WouldBlock) => {}
             Err(TryLockError::Poisoned(_)) => {
-                return Err(POISONED.to_string());
+                return Err(StoreFailure::other(POISONED));
             }
         }
         self.call(f).await
