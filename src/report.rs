@@ -67,7 +67,7 @@ fn badge(v: &VersionMeta) -> String {
     if v.ai_relevant {
         format!(
             "<span class=\"sev sev-{0}\">AI · {0}</span>",
-            esc(&v.severity)
+            esc(v.severity.as_str())
         )
     } else {
         String::new()
@@ -225,7 +225,11 @@ mod tests {
             added: 1,
             removed: 0,
             ai_relevant: ai,
-            severity: if ai { "high".into() } else { "none".into() },
+            severity: if ai {
+                crate::classify::Severity::High
+            } else {
+                crate::classify::Severity::None
+            },
             matched_terms: vec![],
             new_items: vec![],
         }

@@ -119,7 +119,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
                 added: change.as_ref().map_or(0, |c| c.added),
                 removed: change.as_ref().map_or(0, |c| c.removed),
                 ai_relevant: verdict.ai_relevant,
-                severity: verdict.severity.as_str(),
+                severity: verdict.severity,
                 matched_terms: &verdict.matched_terms,
                 new_items: &[],
             }),

@@ -55,7 +55,7 @@ impl Analysis {
                 link: i.item.link.clone(),
                 date: i.item.date.clone(),
                 ai_relevant: i.verdict.ai_relevant,
-                severity: i.verdict.severity.as_str().to_string(),
+                severity: i.verdict.severity,
             })
             .collect()
     }

@@ -90,7 +90,7 @@ pub(super) async fn record(
             added: a.change.as_ref().map_or(0, |c| c.added),
             removed: a.change.as_ref().map_or(0, |c| c.removed),
             ai_relevant: a.verdict.ai_relevant,
-            severity: a.verdict.severity.as_str(),
+            severity: a.verdict.severity,
             matched_terms: &a.verdict.matched_terms,
             new_items: &notes,
         });

@@ -22,6 +22,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
+use crate::classify::Severity;
+
 pub use outbox::{DigestMaterial, Mail, NewMail};
 pub use read::{ItemNote, TargetStatus, Version, VersionMeta};
 
@@ -204,7 +206,7 @@ pub struct NewVersion<'a> {
     /// Whether AI-training terms moved.
     pub ai_relevant: bool,
     /// "none" | "low" | "medium" | "high".
-    pub severity: &'a str,
+    pub severity: Severity,
     /// Matched terms.
     pub matched_terms: &'a [String],
     /// Feeds: the items new in this version.

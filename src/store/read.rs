@@ -1,5 +1,6 @@
 //! Read side of the store: versions and history, for the pipeline and the CLI.
 
+use crate::classify::Severity;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
@@ -33,7 +34,7 @@ pub struct VersionMeta {
     /// Whether AI-training terms moved.
     pub ai_relevant: bool,
     /// Severity of the change.
-    pub severity: String,
+    pub severity: Severity,
     /// Terms that matched.
     pub matched_terms: Vec<String>,
     /// Feeds: the items new in this version.
@@ -53,7 +54,7 @@ pub struct ItemNote {
     /// Whether it touches AI-training terms.
     pub ai_relevant: bool,
     /// Its severity.
-    pub severity: String,
+    pub severity: Severity,
 }
 
 pub(super) const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms, v.new_items";
@@ -73,7 +74,9 @@ pub(super) fn meta_at(r: &Row<'_>, at: usize) -> rusqlite::Result<VersionMeta> {
         added: r.get(at + 4)?,
         removed: r.get(at + 5)?,
         ai_relevant: r.get(at + 6)?,
-        severity: r.get(at + 7)?,
+        severity: r.get::<_, String>(at + 7)?.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(at + 7, rusqlite::types::Type::Text, e.into())
+        })?,
         matched_terms: serde_json::from_str(&terms).unwrap_or_default(),
         new_items: serde_json::from_str(&r.get::<_, String>(at + 9)?).unwrap_or_default(),
     })

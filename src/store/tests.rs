@@ -22,7 +22,7 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
             added: 1,
             removed: 0,
             ai_relevant: false,
-            severity: "none",
+            severity: crate::classify::Severity::None,
             matched_terms: terms,
             new_items: &[],
         }),

@@ -71,7 +71,7 @@ impl Store {
                         v.added as i64,
                         v.removed as i64,
                         v.ai_relevant,
-                        v.severity,
+                        v.severity.as_str(),
                         terms,
                         new_items
                     ],

@@ -12,8 +12,8 @@ use crate::store::DigestMaterial;
 pub fn digest(m: &DigestMaterial, name_of: &dyn Fn(&str) -> String, now: &str) -> Rendered {
     let mut changes: Vec<_> = m.changes.iter().collect();
     changes.sort_by(|a, b| {
-        (b.2.ai_relevant, severity_rank(&b.2.severity))
-            .cmp(&(a.2.ai_relevant, severity_rank(&a.2.severity)))
+        (b.2.ai_relevant, b.2.severity)
+            .cmp(&(a.2.ai_relevant, a.2.severity))
             .then(a.2.id.cmp(&b.2.id))
     });
     let ai = changes.iter().filter(|c| c.2.ai_relevant).count();
@@ -109,16 +109,6 @@ pub fn digest(m: &DigestMaterial, name_of: &dyn Fn(&str) -> String, now: &str) -
         text,
     }
 }
-
-fn severity_rank(s: &str) -> u8 {
-    match s {
-        "high" => 3,
-        "medium" => 2,
-        "low" => 1,
-        _ => 0,
-    }
-}
-
 fn section(
     text: &mut String,
     html: &mut String,

@@ -95,7 +95,7 @@ fn meta(id: i64, ai: bool, severity: &str) -> VersionMeta {
         added: 1,
         removed: 0,
         ai_relevant: ai,
-        severity: severity.into(),
+        severity: severity.parse().unwrap(),
         matched_terms: vec![],
         new_items: vec![],
     }
