@@ -107,8 +107,9 @@ pub fn sentences(text: &str) -> Vec<&str> {
 const BUDGET: Duration = Duration::from_millis(1500);
 
 /// The most sentences (old and new together) one edit may span for its changed words to be
-/// marked.
+/// marked, and the most bytes of text: word-diffing costs memory in proportion to the words.
 const MAX_REFINED: usize = 64;
+const MAX_REFINED_BYTES: usize = 64 * 1024;
 
 /// Diffs two texts by sentence.
 ///
@@ -242,7 +243,9 @@ fn diff_sentences(old: &str, new: &str, deadline: Instant, change: &mut Change) 
             // wholesale is shown sentence by sentence (word-diffing it would cost its words
             // squared in time and memory, and mark everything anyway).
             let changes: Box<dyn Iterator<Item = InlineChange<'_, str>>> =
-                if op.old_range().len() + op.new_range().len() <= MAX_REFINED {
+                if op.old_range().len() + op.new_range().len() <= MAX_REFINED
+                    && op_bytes(&old_units, &new_units, op) <= MAX_REFINED_BYTES
+                {
                     Box::new(text_diff.iter_inline_changes_deadline(op, Some(deadline)))
                 } else {
                     Box::new(text_diff.iter_changes(op).map(InlineChange::from))
@@ -279,6 +282,12 @@ fn diff_sentences(old: &str, new: &str, deadline: Instant, change: &mut Change) 
             change.hunks.push(hunk);
         }
     }
+}
+
+/// The bytes of text an op spans, old and new together.
+fn op_bytes(old: &[&str], new: &[&str], op: &similar::DiffOp) -> usize {
+    let sum = |units: &[&str], r: Range<usize>| units[r].iter().map(|u| u.len()).sum::<usize>();
+    sum(old, op.old_range()) + sum(new, op.new_range())
 }
 
 /// What changed between two versions of a feed, item by item.

@@ -36,7 +36,7 @@ impl<'v> MatchIndex<'v> {
     /// The terms `sentence` matched on `side`.
     pub fn terms(&self, sentence: &str, side: Side) -> &[&'v str] {
         self.by_sentence
-            .get(sentence)
+            .get(crate::classify::quoted(sentence).as_ref())
             .map_or(&[], |sides| sides[side as usize].as_slice())
     }
 

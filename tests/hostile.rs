@@ -666,3 +666,31 @@ async fn sigterm_with_cpu_bound_work_in_flight_exits_within_the_bound() {
     );
     assert!(d.log().contains("abandoned"), "{}", d.log());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_with_no_full_stops_is_one_sentence_judged_whole() {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.set(|s| s.fresh_noise = false);
+    env.write_watchlist(&env.target("pp", PP));
+    let words = "we use your data to train models and share it with affiliates ".repeat(5_000);
+    let wrap = |p: String| {
+        format!("<html><body><div id=\"component-container\"><p>{p}</p></div></body></html>")
+    };
+    page.serve(wrap(words.clone()));
+    env.check(&[]);
+    page.serve(wrap(format!("{words} and microsoft")));
+    let (_, lines) = env.check(&[]);
+    let r = &lines[0];
+    assert_eq!(
+        (r["added"].as_u64(), r["removed"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(r["ai_relevant"], true, "{r}");
+    let diff = env.stdout(&["diff", "pp"]);
+    assert!(
+        diff.contains("**microsoft**") || diff.contains("microsoft"),
+        "the diff is shown"
+    );
+}

@@ -93,8 +93,24 @@ pub struct Match {
     pub term: String,
     /// Added or removed text.
     pub side: Side,
-    /// The whole sentence.
+    /// The sentence, as [`quoted`] gives it (whole unless it is pages long).
     pub sentence: String,
+}
+
+/// The longest sentence a [`Match`] quotes whole, in bytes.
+const MAX_QUOTE_BYTES: usize = 2_000;
+
+/// A sentence as a match quotes it: whole, or, when longer than any real sentence (a page with
+/// no full stops), its first 2,000 bytes and "…". Renderers look matches up by this form.
+pub fn quoted(sentence: &str) -> std::borrow::Cow<'_, str> {
+    if sentence.len() <= MAX_QUOTE_BYTES {
+        return std::borrow::Cow::Borrowed(sentence);
+    }
+    let mut end = MAX_QUOTE_BYTES;
+    while !sentence.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…", &sentence[..end]))
 }
 
 /// What the classifier says of one change.
@@ -135,6 +151,10 @@ const MAX_PAIRINGS: usize = 40_000;
 /// kept one by one (each holds its sentence: a hostile page could otherwise hold hundreds of
 /// megabytes of quotes).
 const MAX_MATCHES: usize = 1_000;
+/// Sentences longer than this (in bytes) are judged whole, never paired as an edit: a word
+/// diff of two pages-long "sentences" (a page with no full stops) costs memory in proportion
+/// to their words, and a real sentence is a few hundred characters.
+const MAX_EDIT_BYTES: usize = 20_000;
 /// Sentences at least this similar (by words) are an edit of one another.
 const EDIT_SIMILARITY: f32 = 0.5;
 
@@ -167,11 +187,11 @@ pub fn classify(change: &Change, rules: &RuleSet) -> Verdict {
     // edits: each removed sentence with its most similar added one
     if removed.len().saturating_mul(added.len()) <= MAX_PAIRINGS {
         for i in 0..removed.len() {
-            if old_done[i] {
+            if old_done[i] || old_norm[i].len() > MAX_EDIT_BYTES {
                 continue;
             }
             let best = (0..added.len())
-                .filter(|&j| !new_done[j])
+                .filter(|&j| !new_done[j] && new_norm[j].len() <= MAX_EDIT_BYTES)
                 .map(|j| (j, text::similarity(&old_norm[i], &new_norm[j])))
                 .filter(|(_, r)| *r >= EDIT_SIMILARITY)
                 .max_by(|a, b| a.1.total_cmp(&b.1));
@@ -267,7 +287,7 @@ fn record(verdict: &mut Verdict, rule: &Rule, term: String, side: Side, sentence
         rule: rule.id.clone(),
         term,
         side,
-        sentence: sentence.to_string(),
+        sentence: quoted(sentence).into_owned(),
     });
 }
 

@@ -313,3 +313,18 @@ fn broken_user_rules_are_refused_with_the_key() {
     assert_eq!(bad(|s| s.with = vec![vec![]]).field, "with");
     assert_eq!(bad(|s| s.kind = Some("banner".into())).field, "kind");
 }
+
+#[test]
+fn a_pages_long_sentence_is_judged_whole_and_quoted_short() {
+    let words = "we use your data to train models and share it with affiliates ".repeat(2_000);
+    let old = format!("{words}end.");
+    let new = format!("{words}never end.");
+    let change = crate::diff::diff(&old, &new);
+    let v = classify(&change, &RuleSet::builtin());
+    assert!(v.ai_relevant, "{:?}", v.matched_terms);
+    assert!(!v.matches.is_empty());
+    for m in &v.matches {
+        assert!(m.sentence.len() <= 2_003, "{}", m.sentence.len());
+        assert!(m.sentence.ends_with('…'));
+    }
+}
