@@ -99,9 +99,29 @@ pub struct Shown {
 /// Renders `change`, marking what `verdict` matched, until `budget` characters of sentences
 /// have been shown.
 pub fn change(change: &Change, verdict: &Verdict, style: Style, budget: usize) -> Shown {
+    let mut body = String::new();
+    let cut = change_into(&mut body, change, verdict, style, budget);
+    Shown { body, cut }
+}
+
+/// [`change`], appended to `out` (a page already begun); returns whether the budget cut it.
+pub fn change_into(
+    out: &mut String,
+    change: &Change,
+    verdict: &Verdict,
+    style: Style,
+    budget: usize,
+) -> bool {
     let index = MatchIndex::new(verdict);
     let mut marker = TermMarker::default();
-    let mut out = String::new();
+    // sized once: a large change grown by doubling would hold twice its size at the end
+    let text: usize = change
+        .hunks
+        .iter()
+        .flat_map(|h| &h.lines)
+        .map(|l| l.segments.iter().map(|s| s.text.len() + 16).sum::<usize>() + 48)
+        .sum();
+    out.reserve(text.min(budget.saturating_mul(2)));
     let mut used = 0usize;
     for hunk in &change.hunks {
         out.push_str(match style {
@@ -118,13 +138,10 @@ pub fn change(change: &Change, verdict: &Verdict, style: Style, budget: usize) -
                 if style != Style::Text {
                     out.push_str("</div>");
                 }
-                return Shown {
-                    body: out,
-                    cut: true,
-                };
+                return true;
             }
             let terms = index.line_terms(&text, line.kind);
-            let (open, close) = line_open(style, line.kind, !terms.is_empty(), &mut out);
+            let (open, close) = line_open(style, line.kind, !terms.is_empty(), out);
             // a sentence changed whole is shown plain: marking every word would say nothing
             let whole = !line.segments.iter().any(|s| !s.changed);
             for seg in &line.segments {
@@ -152,10 +169,7 @@ pub fn change(change: &Change, verdict: &Verdict, style: Style, budget: usize) -
             out.push_str("</div>");
         }
     }
-    Shown {
-        body: out,
-        cut: false,
-    }
+    false
 }
 
 /// Writes the start of a line and returns how changed words are wrapped in it.

@@ -30,9 +30,9 @@ e = "We may use your profile data to train generative AI models and share them."
 cases["repeat"] = ("".join(f"<p>{s}</p>" for _ in range(50_000)), "".join(f"<p>{s if i%2 else e}</p>" for i in range(50_000)))
 # e) same, in one paragraph
 cases["repeat1"] = ("<p>" + " ".join(s for _ in range(50_000)) + "</p>", "<p>" + " ".join(s if i%2 else e for i in range(50_000)) + "</p>")
-# f) one sentence of 700,000 words (a page with no full stops), one word changed
-words = [random.choice(W) for _ in range(700_000)]
-edited = list(words); edited[350_000] = "never"
+# f) one sentence of 500,000 words (a page with no full stops), one word changed
+words = [random.choice(W) for _ in range(500_000)]
+edited = list(words); edited[250_000] = "never"
 cases["giant"] = ("<p>" + " ".join(words) + "</p>", "<p>" + " ".join(edited) + "</p>")
 for k,(a,b) in cases.items():
     open(os.path.join(out, f"{k}.old.html"), "w").write(page(a)); open(os.path.join(out, f"{k}.new.html"), "w").write(page(b))

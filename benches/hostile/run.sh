@@ -2,7 +2,7 @@
 # Hostile-input bench: prints wall time and peak RSS of check-now (JSON and human), diff and
 # report on pages built to make diffs quadratic (every sentence rewritten at 4.7 MB, 100,000
 # paragraphs shuffled, 100,000 table rows reversed, one sentence 50,000 times with every other
-# copy edited, as paragraphs and as one paragraph, one 700,000-word sentence with one word
+# copy edited, as paragraphs and as one paragraph, one 500,000-word sentence with one word
 # changed), and of check-now on 200,000 nested <div>s.
 # Targets (issue 22): each at most 5 s with RSS under 100 MB on the project's 2-core machine.
 # Usage: bash benches/hostile/run.sh [BINARY]  (default: a fresh release build)

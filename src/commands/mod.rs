@@ -242,7 +242,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
 
 /// Writes the HTML report of every document in the watchlist that has versions.
 async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandError> {
-    use crate::report::{ChangeData, DocData};
+    use crate::report::{ChangeData, ChangeSummary, DocData};
     let Some(wl) = load(cli) else {
         return Ok(Outcome::BadInput);
     };
@@ -250,56 +250,65 @@ async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandErro
         return Ok(Outcome::BadInput);
     };
     let rules = wl.rule_set();
+    let put = |path: &str, html: &str| -> Result<(), CommandError> {
+        let file = out.join(path);
+        if let Some(parent) = file.parent().filter(|p| *p != out) {
+            no_symlink(parent)?;
+        }
+        write_file(&file, html.as_bytes())
+    };
     let mut docs = Vec::new();
+    let mut pages = 0;
     for t in &wl.targets {
         let versions = store.history(t.id.as_str())?;
         if versions.is_empty() {
             continue;
         }
-        let mut texts = Vec::new();
-        for v in &versions {
-            texts.push(
-                store
-                    .version(t.id.as_str(), Some(v.id))?
-                    .map(|v| v.text)
-                    .unwrap_or_default(),
-            );
-        }
-        let changes = versions
-            .windows(2)
-            .zip(texts.windows(2))
-            .map(|(v, t)| {
-                let change = diff::diff(&t[0], &t[1]);
-                let verdict = classify(&change, &rules);
-                ChangeData {
-                    old: v[0].clone(),
-                    new: v[1].clone(),
-                    change,
-                    verdict,
-                }
-            })
-            .collect();
-        docs.push(DocData {
+        let mut doc = DocData {
             id: t.id.to_string(),
             name: t.name.clone(),
             url: t.url.to_string(),
-            current: texts.last().cloned().unwrap_or_default(),
+            current: String::new(),
             versions: versions.clone(),
-            changes,
-        });
+            changes: Vec::new(),
+        };
+        // One version's text and one change at a time: each change page is written as soon
+        // as it is rendered, and only its summary is kept for the timeline.
+        let mut previous: Option<(&crate::store::VersionMeta, String)> = None;
+        for v in &versions {
+            let text = store
+                .version(t.id.as_str(), Some(v.id))?
+                .map(|v| v.text)
+                .unwrap_or_default();
+            if let Some((old, old_text)) = previous.take() {
+                let change = diff::diff(&old_text, &text);
+                let verdict = classify(&change, &rules);
+                let data = ChangeData {
+                    old: old.clone(),
+                    new: v.clone(),
+                    change,
+                    verdict,
+                };
+                put(
+                    &crate::report::change_path(&doc.id, v.id),
+                    &crate::report::change_page(&doc, &data),
+                )?;
+                pages += 1;
+                doc.changes.push(ChangeSummary::from(&data));
+            }
+            previous = Some((v, text));
+        }
+        doc.current = previous.map(|(_, text)| text).unwrap_or_default();
+        docs.push(doc);
     }
     let files = crate::report::site(&docs);
     for (path, html) in &files {
-        let file = out.join(path);
-        if let Some(parent) = file.parent().filter(|p| *p != out) {
-            no_symlink(parent)?;
-        }
-        write_file(&file, html.as_bytes())?;
+        put(path, html)?;
     }
     say!(
         "{}: {} pages for {} documents",
         out.join("index.html").display(),
-        files.len(),
+        files.len() + pages,
         docs.len()
     );
     Ok(Outcome::Ok)
