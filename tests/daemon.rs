@@ -275,8 +275,10 @@ async fn a_tarpit_relay_never_stalls_the_daemon_and_its_mail_waits_for_the_fixed
         }
     }
     assert!(last_ping.is_some(), "no watchdog ping at all: {}", d.log());
+    // (2 s: a loop held by the relay would go quiet for 4 s a message; the margin is for a
+    // machine busy with other tests)
     assert!(
-        widest < Duration::from_secs(1),
+        widest < Duration::from_secs(2),
         "the watchdog went quiet for {widest:?}"
     );
     assert!(
@@ -317,11 +319,11 @@ async fn the_digest_comes_due_on_the_injected_clock_and_is_delivered() {
     let page = env.page(PP).await;
     page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
     env.write_watchlist(&format!(
-        "[digest]\nschedule = \"*/5 * * * *\"\n\n{}{EVERY_SECOND}",
+        "[digest]\nschedule = \"*/5 * * * *\"\nsend_empty = true\n\n{}{EVERY_SECOND}",
         env.target("pp", PP)
     ));
-    // the daemon's clock reads five seconds before the next five-minute mark: the digest (of
-    // the first check, a newly tracked page) is due in five seconds, not in up to five minutes
+    // the daemon's clock reads five seconds before the next five-minute mark: the digest is due
+    // in five seconds, not in up to five minutes (and sent even if the first check is late)
     let now = chrono::Utc::now();
     let into = i64::from((now.minute() % 5) * 60 + now.second());
     let offset = format!("{}s", 300 - into - 5);
