@@ -436,3 +436,54 @@ async fn the_password_never_appears_in_logs_status_validate_or_errors() {
         "the password is in the database"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_outbox_keeps_the_event_and_the_mail_is_rendered_when_it_is_sent() {
+    let server = SmtpServer::start(Mode::StartTls, &[]);
+    let (env, page) = setup(&server, "").await;
+    page.serve(linkedin_version("privacy-policy/2024-08-01.md"));
+    env.run(&["check-now", "--no-mail"]);
+    page.serve(linkedin_version("privacy-policy/2024-09-19.md"));
+    env.run(&["check-now", "--no-mail"]);
+    // what the check wrote: one event, and a row that points at it with no body of its own
+    let db = rusqlite::Connection::open(env.db_path()).unwrap();
+    let (kind, payload): (String, String) = db
+        .query_row("SELECT kind, payload FROM event", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(kind, "alert");
+    let event: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(event["event"], "page_change", "{event}");
+    assert!(
+        event.get("change").is_none(),
+        "the diff is not stored: {event}"
+    );
+    let (body, event_id): (String, Option<i64>) = db
+        .query_row("SELECT body_text, event_id FROM outbox", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(body.is_empty() && event_id.is_some());
+    assert!(
+        outbox(&env)[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("AI-training terms changed")
+    );
+    // delivered: rendered from the event and the two stored versions
+    env.run(&["check-now"]);
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let m = parse(&messages[0]);
+    assert!(
+        m.text.contains("Old version: 1") && m.text.contains("New version: 2"),
+        "{}",
+        m.text
+    );
+    assert!(
+        m.text.contains("{+") || m.text.contains("+  "),
+        "the diff is in the mail: {}",
+        m.text
+    );
+}

@@ -75,7 +75,7 @@ impl std::str::FromStr for Severity {
 }
 
 /// Whether a matched sentence was added or removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     /// In the new version only.
@@ -85,7 +85,7 @@ pub enum Side {
 }
 
 /// One rule matched in one changed sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Match {
     /// The rule's id.
     pub rule: String,
@@ -114,7 +114,7 @@ pub fn quoted(sentence: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// What the classifier says of one change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Verdict {
     /// Whether AI-training terms moved.
     pub ai_relevant: bool,

@@ -7,7 +7,7 @@ use super::{CommandError, Outcome, db_path, load, open_at, open_store};
 use crate::cli::Cli;
 use crate::config::Watchlist;
 use crate::notify::send::{Delivery, Mailer};
-use crate::notify::{mails, queue_digest, render};
+use crate::notify::{Event, mails, queue_digest};
 use crate::output;
 use crate::store::{SharedStore, timestamp};
 
@@ -58,11 +58,11 @@ pub(super) async fn test_email(cli: &Cli) -> Result<Outcome, CommandError> {
         return Ok(Outcome::BadInput);
     };
     let now = crate::clock::now();
-    let message = render::test_message(&timestamp(now));
+    let event = Event::Test { at: timestamp(now) };
     let rows = mails(
         "test",
         &format!("test:{}", now.timestamp_millis()),
-        &message,
+        &event,
         &wl.email.to,
     );
     store.call(move |s| s.enqueue(&rows, now)).await?;

@@ -1,10 +1,12 @@
-//! Notify: decide which events are mailed, render them, and deliver the outbox.
+//! Notify: decide which events are mailed, queue them, and deliver the outbox.
 //!
-//! [`render`] is pure (events -> subject, text, HTML). This module turns a rendered message into
-//! outbox rows ([`mails`], one per recipient, with a stable Message-ID derived from what the
-//! mail is about) and decides whether a change deserves an immediate alert ([`wants_alert`]).
-//! [`send`] is the thin I/O shell that delivers pending rows over SMTP or into `.eml` files.
+//! A check queues [`event::Event`]s, not messages: this module turns an event into outbox rows
+//! ([`mails`], one per recipient, with a stable Message-ID derived from what the event is
+//! about) and decides whether a change deserves an immediate alert ([`wants_alert`]). [`render`]
+//! is pure (event -> subject, text, HTML) and runs when a row is delivered; [`send`] is the thin
+//! I/O shell that delivers due rows over SMTP or into `.eml` files.
 
+pub mod event;
 pub mod render;
 pub mod send;
 
@@ -15,17 +17,14 @@ use crate::classify::Verdict;
 use crate::config::{Alerts, Email, Kind, Target, Watchlist};
 use crate::diff::Change;
 use crate::store::{NewMail, SharedStore};
-pub use render::{AlertInput, ItemAlert, Rendered};
+pub use event::Event;
+pub use render::{ItemAlert, Rendered};
 
 /// Outbox rows for one message to each recipient. `key` names what the mail is about (such as
 /// `alert:linkedin-privacy-policy:v12`); the Message-ID is derived from it, so a resend after a
 /// crash carries the same id and queuing the same key twice is a no-op.
-pub fn mails(
-    kind: &'static str,
-    key: &str,
-    message: &Rendered,
-    recipients: &[Mailbox],
-) -> Vec<NewMail> {
+pub fn mails(kind: &'static str, key: &str, event: &Event, recipients: &[Mailbox]) -> Vec<NewMail> {
+    let (subject, json) = (event.subject(), event.to_json());
     let local: String = key
         .chars()
         .map(|c| {
@@ -43,9 +42,8 @@ pub fn mails(
             key: key.to_string(),
             message_id: format!("{local}@policywatch"),
             recipient: to.to_string(),
-            subject: message.subject.clone(),
-            text: message.text.clone(),
-            html: message.html.clone(),
+            subject: subject.clone(),
+            event: json.clone(),
         })
         .collect()
 }
@@ -75,34 +73,55 @@ pub struct ChangeEvent<'a> {
 
 /// The alert rows for a change (see [`wants_alert`]): for a page its sentence diff, for a feed
 /// its AI-relevant items.
-pub fn change_mails(event: &ChangeEvent<'_>, email: &Email) -> Vec<NewMail> {
-    let t = event.target;
-    let message = match (t.kind, event.change) {
-        (Kind::Feed, _) if !event.items.is_empty() => render::feed_alert(
-            t.id.as_str(),
-            &t.name,
-            t.url.as_str(),
-            event.new.0,
-            &event.items,
-        ),
-        (_, Some(change)) => render::alert(&AlertInput {
-            target: t.id.as_str(),
-            name: &t.name,
-            url: t.url.as_str(),
-            old: event.old,
-            new: event.new,
-            change,
-            verdict: event.verdict,
-            max_body: email.max_body,
-        }),
+pub fn change_mails(change: &ChangeEvent<'_>, email: &Email) -> Vec<NewMail> {
+    let t = change.target;
+    let event = match (t.kind, change.change) {
+        (Kind::Feed, _) if !change.items.is_empty() => Event::FeedItems {
+            about: about(t),
+            version: change.new.0,
+            items: change
+                .items
+                .iter()
+                .map(|i| event::ItemEvent {
+                    new: i.new,
+                    title: i.title.to_string(),
+                    date: i.date.to_string(),
+                    link: i.link.to_string(),
+                    verdict: i.verdict.clone(),
+                    quotes: i.quotes.to_vec(),
+                    quote_error: i.quote_error.map(str::to_string),
+                })
+                .collect(),
+        },
+        (_, Some(diff)) => Event::PageChange {
+            about: about(t),
+            old: event::VersionAt {
+                id: change.old.0,
+                at: change.old.1.to_string(),
+            },
+            new: event::VersionAt {
+                id: change.new.0,
+                at: change.new.1.to_string(),
+            },
+            counts: (diff.added, diff.removed),
+            verdict: change.verdict.clone(),
+        },
         _ => return Vec::new(),
     };
     mails(
         "alert",
-        &format!("alert:{}:v{}", t.id, event.new.0),
-        &message,
+        &format!("alert:{}:v{}", t.id, change.new.0),
+        &event,
         &email.to,
     )
+}
+
+fn about(t: &Target) -> event::About {
+    event::About {
+        target: t.id.to_string(),
+        name: t.name.clone(),
+        url: t.url.to_string(),
+    }
 }
 
 /// The incident rows for a target that failed `failures` times in a row (queued by the store
@@ -114,28 +133,28 @@ pub fn incident_mails(
     at: &str,
     email: &Email,
 ) -> Vec<NewMail> {
-    let message = render::incident(
-        target.id.as_str(),
-        &target.name,
-        target.url.as_str(),
+    let event = Event::Incident {
+        about: about(target),
         failures,
-        error,
-    );
+        error: error.to_string(),
+    };
     mails(
         "incident",
         &format!("incident:{}:{at}", target.id),
-        &message,
+        &event,
         &email.to,
     )
 }
 
 /// The recovery rows for a target checked successfully after an incident.
 pub fn recovery_mails(target: &Target, at: &str, email: &Email) -> Vec<NewMail> {
-    let message = render::recovery(target.id.as_str(), &target.name, target.url.as_str());
+    let event = Event::Recovery {
+        about: about(target),
+    };
     mails(
         "recovery",
         &format!("recovery:{}:{at}", target.id),
-        &message,
+        &event,
         &email.to,
     )
 }
@@ -152,19 +171,24 @@ pub async fn queue_digest(
     if material.is_empty() && !wl.digest.send_empty {
         return Ok(None);
     }
-    let message = render::digest(
-        &material,
-        &|id| wl.name_of(id),
-        &crate::store::timestamp(now),
-    );
+    let names = wl
+        .targets
+        .iter()
+        .map(|t| (t.id.to_string(), t.name.clone()))
+        .collect();
+    let event = Event::Digest {
+        material: material.clone(),
+        names,
+        at: crate::store::timestamp(now),
+    };
     let rows = mails(
         "digest",
         &format!("digest:{}", now.timestamp_millis()),
-        &message,
+        &event,
         &wl.email.digest_to,
     );
     store
         .call(move |s| s.record_digest(&material, &rows, now))
         .await?;
-    Ok(Some(message.subject))
+    Ok(Some(event.subject()))
 }

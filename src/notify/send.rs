@@ -14,6 +14,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::{Event, Rendered};
 use crate::config::{Email, Security, Smtp, Transport};
 use crate::store::{Mail, SharedStore};
 
@@ -45,6 +46,8 @@ pub struct Mailer {
     bound: Duration,
     /// Who this mailer is in the outbox's claims: unique to the process and the mailer.
     claimer: String,
+    /// Cap on an alert's changed-sentence text, in characters (`[email] max_body`).
+    max_body: usize,
 }
 
 /// An SMTP transaction is several commands, each bounded by `[email] timeout` in lettre; a
@@ -105,6 +108,7 @@ impl Mailer {
             describe,
             bound,
             claimer: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()),
+            max_body: email.max_body,
         })
     }
 
@@ -118,7 +122,7 @@ impl Mailer {
         &self.describe
     }
 
-    fn message(&self, mail: &Mail) -> Result<Message, String> {
+    fn message(&self, mail: &Mail, rendered: &Rendered) -> Result<Message, String> {
         let to: Mailbox = mail
             .recipient
             .parse()
@@ -126,13 +130,63 @@ impl Mailer {
         Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject.as_str())
+            .subject(rendered.subject.as_str())
             .message_id(Some(format!("<{}>", mail.message_id)))
             .multipart(MultiPart::alternative_plain_html(
-                crate::extract::visible(&mail.text).into_owned(),
-                crate::extract::visible(&mail.html).into_owned(),
+                crate::extract::visible(&rendered.text).into_owned(),
+                crate::extract::visible(&rendered.html).into_owned(),
             ))
             .map_err(|e| format!("cannot build the message: {e}"))
+    }
+
+    /// [`render`](Self::render), once per event however many recipients it has: `cache` keeps
+    /// the last event rendered (rows come in id order, an event's rows together).
+    async fn rendered(
+        &self,
+        store: &SharedStore,
+        mail: &Mail,
+        cache: &mut Option<(i64, Rendered)>,
+    ) -> Result<Rendered, String> {
+        if let (Some(id), Some((cached, r))) = (mail.event_id, cache.as_ref())
+            && id == *cached
+        {
+            return Ok(r.clone());
+        }
+        let r = self.render(store, mail).await?;
+        if let Some(id) = mail.event_id {
+            *cache = Some((id, r.clone()));
+        }
+        Ok(r)
+    }
+
+    /// The message of a row: its event rendered now (a page change's diff made again from the
+    /// two stored versions, on the blocking pool), or, for a row queued before events, the
+    /// bodies it was queued with.
+    async fn render(&self, store: &SharedStore, mail: &Mail) -> Result<Rendered, String> {
+        let Some(json) = &mail.event else {
+            return Ok(Rendered {
+                subject: mail.subject.clone(),
+                text: mail.text.clone(),
+                html: mail.html.clone(),
+            });
+        };
+        let event = Event::from_json(json)?;
+        let change = match event.diff_of() {
+            Some((target, old, new)) => {
+                let target = target.to_string();
+                store
+                    .call(move |s| {
+                        let old = s.version(&target, Some(old))?;
+                        let new = s.version(&target, Some(new))?;
+                        Ok(old
+                            .zip(new)
+                            .map(|(o, n)| crate::diff::diff(&o.text, &n.text)))
+                    })
+                    .await?
+            }
+            None => None,
+        };
+        Ok(event.render(change.as_ref(), self.max_body))
     }
 
     /// Delivers every due row of the outbox, claiming each before sending it so that another
@@ -164,6 +218,7 @@ impl Mailer {
             tracing::warn!(%error, pending = due, "mail kept pending");
         }
         let lease = claim_lease(self.bound);
+        let mut cache: Option<(i64, Rendered)> = None;
         loop {
             let until = crate::clock::now().max(now) + lease;
             let claimer = self.claimer.clone();
@@ -173,7 +228,15 @@ impl Mailer {
             else {
                 break;
             };
-            let outcome = match (&unreachable, self.message(&m)) {
+            let built = match &unreachable {
+                Some(_) => Err(String::new()),
+                None => self
+                    .rendered(store, &m, &mut cache)
+                    .await
+                    .map_err(|e| format!("cannot render the message: {e}"))
+                    .and_then(|r| self.message(&m, &r)),
+            };
+            let outcome = match (&unreachable, built) {
                 (Some(error), _) => Err((error.clone(), false)),
                 (None, Err(e)) => Err((format!("{}: {e}", self.describe), true)),
                 (None, Ok(msg)) => self

@@ -37,6 +37,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0004_seen_version.sql")),
     M::up(include_str!("migrations/0005_extract_key.sql")),
     M::up(include_str!("migrations/0006_outbox_claim.sql")),
+    M::up(include_str!("migrations/0007_events.sql")),
 ];
 
 /// Why the store failed.

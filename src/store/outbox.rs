@@ -17,12 +17,11 @@ pub struct NewMail {
     pub message_id: String,
     /// One address.
     pub recipient: String,
-    /// Subject line (already free of control characters).
+    /// Subject line (already free of control characters), for the outbox listing.
     pub subject: String,
-    /// Plain-text part.
-    pub text: String,
-    /// HTML part.
-    pub html: String,
+    /// What happened, as JSON (`notify::event::Event`): the message is rendered from it when
+    /// the row is delivered. Stored once per `key`.
+    pub event: String,
 }
 
 /// A queued message.
@@ -44,6 +43,12 @@ pub struct Mail {
     /// HTML part.
     #[serde(skip)]
     pub html: String,
+    /// The event it reports (rows queued before events have their bodies rendered instead).
+    #[serde(skip)]
+    pub event_id: Option<i64>,
+    /// The event, as JSON.
+    #[serde(skip)]
+    pub event: Option<String>,
     /// When queued.
     pub created_at: String,
     /// pending | sent | failed.
@@ -57,7 +62,7 @@ pub struct Mail {
 }
 
 /// What a digest covers: everything recorded after the previous digest.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DigestMaterial {
     /// Versions with a predecessor (changes), oldest first: (target key, target url, meta).
     pub changes: Vec<(String, String, super::VersionMeta)>,
@@ -92,17 +97,22 @@ pub(super) fn enqueue(
     at: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     for m in mails {
+        super::execute(
+            tx,
+            "INSERT OR IGNORE INTO event (kind, key, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![m.kind, m.key, m.event, ts(at)],
+        )?;
         super::execute(tx,
             "INSERT OR IGNORE INTO outbox (kind, key, message_id, recipient, target_id, version_id, subject,
-                                           body_text, body_html, created_at, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-            params![m.kind, m.key, m.message_id, m.recipient, target_id, version_id, m.subject, m.text, m.html, ts(at)],
+                                           body_text, body_html, created_at, next_attempt_at, event_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '', '', ?8, ?8, (SELECT id FROM event WHERE key = ?2))",
+            params![m.kind, m.key, m.message_id, m.recipient, target_id, version_id, m.subject, ts(at)],
         )?;
     }
     Ok(())
 }
 
-const MAIL_COLUMNS: &str = "id, kind, message_id, recipient, subject, body_text, body_html, created_at, status, attempts, last_error, sent_at";
+const MAIL_COLUMNS: &str = "id, kind, message_id, recipient, subject, body_text, body_html, created_at, status, attempts, last_error, sent_at, event_id, (SELECT payload FROM event WHERE event.id = outbox.event_id)";
 
 fn mail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Mail> {
     Ok(Mail {
@@ -118,6 +128,8 @@ fn mail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Mail> {
         attempts: r.get(9)?,
         last_error: r.get(10)?,
         sent_at: r.get(11)?,
+        event_id: r.get(12)?,
+        event: r.get(13)?,
     })
 }
 

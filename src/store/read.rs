@@ -17,7 +17,7 @@ pub struct Version {
 }
 
 /// A stored version's metadata, as `history` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct VersionMeta {
     /// Version id (global, increasing).
     pub id: i64,
@@ -38,7 +38,7 @@ pub struct VersionMeta {
     /// Terms that matched.
     pub matched_terms: Vec<String>,
     /// Feeds: the items new in this version.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub new_items: Vec<ItemNote>,
 }
 

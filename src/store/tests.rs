@@ -249,8 +249,7 @@ fn mail(key: &str) -> NewMail {
         message_id: format!("{key}@policywatch"),
         recipient: "a@example.com".into(),
         subject: "s".into(),
-        text: "t".into(),
-        html: "h".into(),
+        event: format!("{{\"event\":\"test\",\"at\":\"{key}\"}}"),
     }
 }
 
