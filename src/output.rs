@@ -24,7 +24,7 @@ pub struct JsonReport<'a> {
     /// new | changed | unchanged | failed.
     pub status: Status,
     /// Version id, or null.
-    pub version: Option<i64>,
+    pub version: Option<crate::store::VersionId>,
     /// Whether AI-training terms moved.
     pub ai_relevant: bool,
     /// none | low | medium | high.

@@ -122,7 +122,7 @@ fn day(ts: &str) -> &str {
 }
 
 /// The link of a change page, relative to the site root.
-pub fn change_path(doc: &str, version: i64) -> String {
+pub fn change_path(doc: &str, version: crate::store::VersionId) -> String {
     format!("changes/{doc}-v{version}.html")
 }
 
@@ -264,7 +264,7 @@ mod tests {
 
     fn meta(id: i64, ai: bool) -> VersionMeta {
         VersionMeta {
-            id,
+            id: crate::store::VersionId(id),
             recorded_at: format!("2025-11-0{id}T00:00:00.000Z"),
             size: 1,
             hash: String::new(),
@@ -302,7 +302,10 @@ mod tests {
             current: new.into(),
         };
         let mut files = site(std::slice::from_ref(&doc));
-        files.push((change_path(&doc.id, 2), change_page(&doc, &data)));
+        files.push((
+            change_path(&doc.id, crate::store::VersionId(2)),
+            change_page(&doc, &data),
+        ));
         let paths: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
             paths,

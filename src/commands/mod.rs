@@ -34,6 +34,7 @@ use crate::diff;
 use crate::fetch::{FetchError, Fetcher};
 use crate::output::{self, JsonReport};
 use crate::pipeline::{Pipeline, Settings, Status};
+use crate::store::VersionId;
 use crate::store::{SharedStore, Store, StoreError};
 
 /// How a command ended, for the exit code.
@@ -175,12 +176,12 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             let Some(store) = open_store(&cli).await? else {
                 return Ok(Outcome::BadInput);
             };
-            let Some(new) = store.version(target, *to)? else {
+            let Some(new) = store.version(target, to.map(VersionId))? else {
                 eprintln!("policywatch: no such version of target {target:?}");
                 return Ok(Outcome::BadInput);
             };
             let old = match from {
-                Some(f) => store.version(target, Some(*f))?,
+                Some(f) => store.version(target, Some(VersionId(*f)))?,
                 None => store.previous_version(target, new.meta.id)?,
             };
             let Some(old) = old else {
@@ -225,7 +226,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             let Some(store) = open_store(&cli).await? else {
                 return Ok(Outcome::BadInput);
             };
-            match store.version(target, *version_id)? {
+            match store.version(target, version_id.map(VersionId))? {
                 Some(v) => {
                     // page text, shown and never obeyed by the terminal
                     say!("{}", crate::extract::visible(&v.text));

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use super::render::{self, AlertInput, ItemAlert, Rendered};
 use crate::classify::Verdict;
 use crate::diff::Change;
-use crate::store::DigestMaterial;
+use crate::store::{DigestMaterial, VersionId};
 
 /// A stored version, as an event names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionAt {
     /// Version id.
-    pub id: i64,
+    pub id: VersionId,
     /// When it was recorded (RFC 3339).
     pub at: String,
 }
@@ -75,7 +75,7 @@ pub enum Event {
         /// The feed.
         about: About,
         /// The version recorded.
-        version: i64,
+        version: VersionId,
         /// The items.
         items: Vec<ItemEvent>,
     },
@@ -111,7 +111,7 @@ pub enum Event {
 
 impl Event {
     /// The versions a mail of this event shows the diff of: (target, old, new).
-    pub fn diff_of(&self) -> Option<(&str, i64, i64)> {
+    pub fn diff_of(&self) -> Option<(&str, VersionId, VersionId)> {
         match self {
             Self::PageChange {
                 about, old, new, ..
@@ -224,11 +224,11 @@ mod tests {
                 url: "https://example.com/p".into(),
             },
             old: VersionAt {
-                id: 1,
+                id: VersionId(1),
                 at: "2025-01-01T00:00:00.000Z".into(),
             },
             new: VersionAt {
-                id: 2,
+                id: VersionId(2),
                 at: "2025-02-01T00:00:00.000Z".into(),
             },
             counts: (change.added, change.removed),
@@ -236,7 +236,7 @@ mod tests {
         };
         let back = Event::from_json(&event.to_json()).unwrap();
         assert_eq!(back, event);
-        assert_eq!(back.diff_of(), Some(("pp", 1, 2)));
+        assert_eq!(back.diff_of(), Some(("pp", VersionId(1), VersionId(2))));
         let mail = back.render(Some(&change), 10_000);
         assert!(
             mail.subject

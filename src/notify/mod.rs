@@ -60,9 +60,9 @@ pub struct ChangeEvent<'a> {
     /// The target.
     pub target: &'a Target,
     /// The previous version: id and time.
-    pub old: (i64, &'a str),
+    pub old: (crate::store::VersionId, &'a str),
     /// The new version: id and time.
-    pub new: (i64, &'a str),
+    pub new: (crate::store::VersionId, &'a str),
     /// Pages: the sentence diff.
     pub change: Option<&'a Change>,
     /// The verdict of the whole change.

@@ -9,7 +9,7 @@ use crate::config::{Kind, Target};
 use crate::diff::{self, Change};
 use crate::extract::{self, ExtractError, feed::FeedItem};
 use crate::fetch::Page;
-use crate::store::{ItemNote, Version};
+use crate::store::{ItemNote, Version, VersionId};
 
 /// A feed item that was new or changed, with its own verdict.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ pub struct Analysis {
     /// Whether the text is new: it differs from the previous version and from every recent one.
     pub changed: bool,
     /// The recent version the page flipped back to, when it did.
-    pub seen: Option<i64>,
+    pub seen: Option<VersionId>,
     /// The sentence diff against the previous version.
     pub change: Option<Change>,
     /// The verdict: of the sentence diff for a page, of the new and changed items for a feed.
@@ -80,7 +80,7 @@ pub struct Reading {
     raw_hash: String,
     /// Whether the text is new (see [`Analysis::changed`]).
     pub changed: bool,
-    seen: Option<i64>,
+    seen: Option<VersionId>,
     feed: Option<Vec<FeedItem>>,
 }
 
@@ -94,7 +94,7 @@ pub fn read(
     raw_hash: String,
     target: &Target,
     previous_hash: Option<&str>,
-    known: &[(i64, String)],
+    known: &[(VersionId, String)],
 ) -> Result<Reading, ExtractError> {
     let (text, feed) = match target.kind {
         Kind::Page => {

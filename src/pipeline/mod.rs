@@ -28,7 +28,7 @@ use crate::classify::{RuleSet, Verdict};
 use crate::config::{Alerts, Email, Kind, Target, Watchlist};
 use crate::fetch::{FetchError, FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
 use crate::notify;
-use crate::store::{Failure, Recorded, SharedStore, StoreFailure, TargetState};
+use crate::store::{Failure, Recorded, SharedStore, StoreFailure, TargetState, VersionId};
 pub use analyse::{Analysis, ItemVerdict};
 pub use outcome::{CheckError, CheckReport, Outcome, Status};
 
@@ -337,7 +337,7 @@ fn rebaseline_after_import(state: &TargetState, mut a: Analysis) -> Analysis {
 /// Step 7: how the check ended, and a feed's count of new items.
 fn outcome_of(
     target: &Target,
-    previous: Option<i64>,
+    previous: Option<VersionId>,
     page_read: bool,
     recorded: Recorded,
     analysis: Option<Analysis>,

@@ -9,7 +9,7 @@ use crate::config::TargetId;
 use crate::diff::Change;
 use crate::extract::ExtractError;
 use crate::fetch::FetchError;
-use crate::store::StoreFailure;
+use crate::store::{StoreFailure, VersionId};
 
 /// The word a check's outcome is reported by (`check-now --json`'s `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,14 +31,14 @@ pub enum Outcome {
     /// The target's first version was recorded.
     New {
         /// The version.
-        version: i64,
+        version: VersionId,
     },
     /// A new version was recorded.
     Changed {
         /// The new version.
-        version: i64,
+        version: VersionId,
         /// The version before it.
-        previous: i64,
+        previous: VersionId,
         /// The sentence diff (none for a feed, whose change is told item by item).
         change: Option<Change>,
         /// The classifier's verdict on it.
@@ -47,12 +47,12 @@ pub enum Outcome {
     /// The page was read again and says what the stored version says.
     Unchanged {
         /// The current version.
-        version: Option<i64>,
+        version: Option<VersionId>,
     },
     /// Not read again: HTTP 304, or the same bytes as the last page read.
     NotModified {
         /// The current version.
-        version: Option<i64>,
+        version: Option<VersionId>,
     },
     /// Nothing was recorded but the failure.
     Failed {
@@ -128,7 +128,7 @@ impl CheckReport {
     }
 
     /// The version recorded (new, changed) or current (unchanged).
-    pub fn version(&self) -> Option<i64> {
+    pub fn version(&self) -> Option<VersionId> {
         match self.outcome {
             Outcome::New { version } | Outcome::Changed { version, .. } => Some(version),
             Outcome::Unchanged { version } | Outcome::NotModified { version } => version,
@@ -180,10 +180,15 @@ mod tests {
             target: TargetId::parse("pp").unwrap(),
             name: "pp".into(),
             url: "https://example.com/".into(),
-            outcome: Outcome::NotModified { version: Some(3) },
+            outcome: Outcome::NotModified {
+                version: Some(VersionId(3)),
+            },
             new_items: None,
         };
-        assert_eq!((r.status(), r.version()), (Status::Unchanged, Some(3)));
+        assert_eq!(
+            (r.status(), r.version()),
+            (Status::Unchanged, Some(VersionId(3)))
+        );
         assert!(r.change().is_none() && r.error().is_none() && !r.verdict().ai_relevant);
     }
 }

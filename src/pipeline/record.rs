@@ -18,6 +18,7 @@ use crate::fetch::Page;
 use crate::notify;
 use crate::store::{
     NewVersion, Observation, Recorded, SharedStore, Snapshot, Store, StoreFailure, TargetState,
+    VersionId,
 };
 
 /// What one check found, to be written.
@@ -66,7 +67,7 @@ pub(super) async fn record(
         let target = &target;
         let (t_id, t_url) = (target.id.to_string(), target.url.to_string());
         let recorded_at = crate::store::timestamp(at);
-        let alert = |version_id: i64| match (&analysis, &previous_meta) {
+        let alert = |version_id: VersionId| match (&analysis, &previous_meta) {
             (Some(a), Some((old_id, old_at))) if wants_alert => notify::change_mails(
                 &notify::ChangeEvent {
                     target,

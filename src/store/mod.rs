@@ -111,7 +111,7 @@ pub struct TargetState {
     pub last_version: Option<VersionRef>,
     /// The most recent versions' ids and text hashes, newest first (to recognise a page that
     /// flips back to a text it had).
-    pub known: Vec<(i64, String)>,
+    pub known: Vec<(VersionId, String)>,
     /// The latest raw snapshot: its hash and `Content-Type`.
     pub last_snapshot: Option<(String, Option<String>)>,
     /// The extraction settings the last seen version was made with.
@@ -120,12 +120,38 @@ pub struct TargetState {
     pub consecutive_failures: u32,
 }
 
+/// A stored version's id (global, increasing): its own type from the database to the CLI, so
+/// that it cannot be mixed up with a row id or a count.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct VersionId(pub i64);
+
+impl std::fmt::Display for VersionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl rusqlite::types::ToSql for VersionId {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+impl rusqlite::types::FromSql for VersionId {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        i64::column_result(value).map(Self)
+    }
+}
+
 /// A version as a check needs it: no text, and none of the columns stored after it (reading
 /// those walks the text's overflow pages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionRef {
     /// Version id.
-    pub id: i64,
+    pub id: VersionId,
     /// When it was recorded (RFC 3339, UTC).
     pub recorded_at: String,
     /// sha256 of the text, hex.
@@ -133,7 +159,7 @@ pub struct VersionRef {
 }
 
 /// Renders the alert mail of a new version, given its id (known only inside the transaction).
-pub type AlertFn<'a> = &'a (dyn Fn(i64) -> Vec<NewMail> + Sync);
+pub type AlertFn<'a> = &'a (dyn Fn(VersionId) -> Vec<NewMail> + Sync);
 
 /// The outcome of a successful check, to be written in one transaction.
 #[derive(Clone)]
@@ -155,7 +181,7 @@ pub struct Observation<'a> {
     /// The new version, when the text changed.
     pub version: Option<NewVersion<'a>>,
     /// The known version the page flipped back to, when it did.
-    pub seen: Option<i64>,
+    pub seen: Option<VersionId>,
     /// The extraction settings the page was read with (when it was read, not skipped).
     pub extract_key: Option<&'a str>,
     /// The alert for a new version, queued with it.
@@ -218,10 +244,10 @@ pub struct NewVersion<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
     /// A new version with this id.
-    Version(i64),
+    Version(VersionId),
     /// No new version: the text equals the latest one (possibly recorded meanwhile by another
     /// process sharing the database).
-    Unchanged(Option<i64>),
+    Unchanged(Option<VersionId>),
 }
 
 /// An open database.
@@ -389,7 +415,7 @@ impl Store {
                     r.get(1)?,
                     r.get(2)?,
                     r.get::<_, u32>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<VersionId>>(4)?,
                     r.get::<_, Option<String>>(5)?,
                 ))
             },
@@ -433,7 +459,7 @@ impl Store {
                 None => query_row(
                     conn,
                     "SELECT id, recorded_at, hash FROM version WHERE id = ?1 AND target_id = ?2",
-                    [v, id],
+                    rusqlite::params![v, id],
                     version_ref,
                 )
                 .optional()

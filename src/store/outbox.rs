@@ -93,7 +93,7 @@ pub(super) fn enqueue(
     tx: &Transaction<'_>,
     mails: &[NewMail],
     target_id: Option<i64>,
-    version_id: Option<i64>,
+    version_id: Option<super::VersionId>,
     at: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     for m in mails {

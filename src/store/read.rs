@@ -1,5 +1,6 @@
 //! Read side of the store: versions and history, for the pipeline and the CLI.
 
+use super::VersionId;
 use crate::classify::Severity;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
@@ -20,7 +21,7 @@ pub struct Version {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct VersionMeta {
     /// Version id (global, increasing).
-    pub id: i64,
+    pub id: VersionId,
     /// When it was recorded (RFC 3339, UTC).
     pub recorded_at: String,
     /// Bytes of text.
@@ -84,7 +85,11 @@ pub(super) fn meta_at(r: &Row<'_>, at: usize) -> rusqlite::Result<VersionMeta> {
 
 impl Store {
     /// A target's version `id`, or its latest when `id` is `None`.
-    pub fn version(&self, target: &str, id: Option<i64>) -> Result<Option<Version>, StoreError> {
+    pub fn version(
+        &self,
+        target: &str,
+        id: Option<VersionId>,
+    ) -> Result<Option<Version>, StoreError> {
         let sql = format!(
             "SELECT {META_COLUMNS}, v.text FROM version v JOIN target t ON t.id = v.target_id
              WHERE t.key = ?1 AND (?2 IS NULL OR v.id = ?2) ORDER BY v.id DESC LIMIT 1"
@@ -101,7 +106,11 @@ impl Store {
     }
 
     /// The version of a target recorded just before version `id`.
-    pub fn previous_version(&self, target: &str, id: i64) -> Result<Option<Version>, StoreError> {
+    pub fn previous_version(
+        &self,
+        target: &str,
+        id: VersionId,
+    ) -> Result<Option<Version>, StoreError> {
         let sql = format!(
             "SELECT {META_COLUMNS}, v.text FROM version v JOIN target t ON t.id = v.target_id
              WHERE t.key = ?1 AND v.id < ?2 ORDER BY v.id DESC LIMIT 1"

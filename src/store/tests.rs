@@ -258,7 +258,7 @@ fn alerts_are_queued_with_their_version_and_only_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("db")).unwrap();
     s.record(&obs(Some("one"), "h1", &[])).unwrap();
-    let alert = |id: i64| vec![mail(&format!("alert:t:v{id}"))];
+    let alert = |id: VersionId| vec![mail(&format!("alert:t:v{id}"))];
     let mut o = obs(Some("two"), "h2", &[]);
     o.alert = Some(&alert);
     let Recorded::Version(v2) = s.record(&o).unwrap() else {

@@ -1,6 +1,7 @@
 //! The write side of the store: one transaction per check, success or failure, with the
 //! mail it queues; snapshot retention; compression of raw pages.
 
+use super::VersionId;
 use std::io::Write;
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ impl Store {
         let sqlite = sqlite_error(&path);
         let keep = self.keep_snapshots;
         let (tx, target_id) = self.begin(obs.target, obs.url)?;
-        let latest: Option<(i64, String)> = super::query_row(
+        let latest: Option<(VersionId, String)> = super::query_row(
             &tx,
             "SELECT id, hash FROM version WHERE target_id = ?1 ORDER BY id DESC LIMIT 1",
             [target_id],
@@ -77,7 +78,7 @@ impl Store {
                     ],
                 )
                 .map_err(sqlite)?;
-                Recorded::Version(tx.last_insert_rowid())
+                Recorded::Version(VersionId(tx.last_insert_rowid()))
             }
             _ => Recorded::Unchanged(obs.seen.or(latest.map(|(id, _)| id))),
         };
@@ -242,7 +243,7 @@ fn log_check(
     target_id: i64,
     at: DateTime<Utc>,
     status: &str,
-    version_id: Option<i64>,
+    version_id: Option<VersionId>,
     error: Option<&str>,
     duration: Duration,
 ) -> rusqlite::Result<()> {

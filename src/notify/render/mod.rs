@@ -16,6 +16,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 use crate::classify::{Severity, Side, Verdict};
 use crate::diff::Change;
 use crate::present::{self, Style};
+use crate::store::VersionId;
 
 /// A message, ready to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,9 +39,9 @@ pub struct AlertInput<'a> {
     /// Target URL.
     pub url: &'a str,
     /// The previous version: id and time.
-    pub old: (i64, &'a str),
+    pub old: (VersionId, &'a str),
     /// The new version: id and time.
-    pub new: (i64, &'a str),
+    pub new: (VersionId, &'a str),
     /// The sentence diff.
     pub change: &'a Change,
     /// The classifier's verdict.
@@ -201,7 +202,7 @@ pub fn feed_alert(
     target: &str,
     name: &str,
     url: &str,
-    new_version: i64,
+    new_version: VersionId,
     items: &[ItemAlert<'_>],
 ) -> Rendered {
     let severity = items

@@ -1,7 +1,7 @@
 use super::*;
 use crate::classify::{RuleSet, classify};
 use crate::diff::diff;
-use crate::store::{DigestMaterial, VersionMeta};
+use crate::store::{DigestMaterial, VersionId, VersionMeta};
 
 const OLD: &str = "We collect data.\nWe use it to run the service.";
 
@@ -12,8 +12,8 @@ fn alert_of(new: &str, max_body: usize) -> Rendered {
         target: "pp",
         name: "LinkedIn Privacy Policy",
         url: "https://www.linkedin.com/legal/privacy-policy",
-        old: (11, "2025-09-23T06:13:39.000Z"),
-        new: (12, "2025-11-03T18:13:28.000Z"),
+        old: (VersionId(11), "2025-09-23T06:13:39.000Z"),
+        new: (VersionId(12), "2025-11-03T18:13:28.000Z"),
         change: &change,
         verdict: &verdict,
         max_body,
@@ -88,7 +88,7 @@ fn a_huge_rewrite_is_capped_with_a_pointer_to_the_full_diff() {
 
 fn meta(id: i64, ai: bool, severity: &str) -> VersionMeta {
     VersionMeta {
-        id,
+        id: VersionId(id),
         recorded_at: format!("2026-11-2{id}T00:00:00.000Z"),
         size: 1,
         hash: String::new(),
