@@ -28,6 +28,20 @@ async fn watched_good_page() -> (TestEnv, crate::common::Page) {
     (env, page)
 }
 
+/// A watched page served exactly as set (no per-request ids), for pages built by a test.
+async fn exact_page() -> (TestEnv, crate::common::Page) {
+    let env = TestEnv::new().await;
+    let page = env.page(PP).await;
+    page.set(|s| s.fresh_noise = false);
+    env.write_watchlist(&env.target("pp", PP));
+    (env, page)
+}
+
+/// `body` as the watched element of a page.
+fn wrap(body: String) -> String {
+    format!("<html><body><div id=\"component-container\">{body}</div></body></html>")
+}
+
 /// Every `.eml` in the env's file outbox, one after the other.
 fn outbox_mails(env: &TestEnv) -> String {
     let mut mails = String::new();
@@ -490,13 +504,7 @@ async fn a_deeply_nested_markdown_version_is_refused_by_name_not_a_crash() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reordered_pages_are_moves_and_repeated_edits_are_counted_exactly() {
-    let env = TestEnv::new().await;
-    let page = env.page(PP).await;
-    page.set(|s| s.fresh_noise = false);
-    env.write_watchlist(&env.target("pp", PP));
-    let wrap = |body: String| {
-        format!("<html><body><div id=\"component-container\">{body}</div></body></html>")
-    };
+    let (env, page) = exact_page().await;
     // 10,000 paragraphs, then the same paragraphs in reverse: nothing was said differently
     let paras: Vec<String> = (0..10_000)
         .map(|i| format!("<p>Paragraph {i} says how we use member data.</p>"))
@@ -669,17 +677,12 @@ async fn sigterm_with_cpu_bound_work_in_flight_exits_within_the_bound() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_with_no_full_stops_is_one_sentence_judged_whole() {
-    let env = TestEnv::new().await;
-    let page = env.page(PP).await;
-    page.set(|s| s.fresh_noise = false);
-    env.write_watchlist(&env.target("pp", PP));
+    let (env, page) = exact_page().await;
     let words = "we use your data to train models and share it with affiliates ".repeat(5_000);
-    let wrap = |p: String| {
-        format!("<html><body><div id=\"component-container\"><p>{p}</p></div></body></html>")
-    };
-    page.serve(wrap(words.clone()));
+    let para = |p: String| wrap(format!("<p>{p}</p>"));
+    page.serve(para(words.clone()));
     env.check(&[]);
-    page.serve(wrap(format!("{words} and microsoft")));
+    page.serve(para(format!("{words} and microsoft")));
     let (_, lines) = env.check(&[]);
     let r = &lines[0];
     assert_eq!(
