@@ -166,15 +166,14 @@ fn paragraphs(text: &str) -> Vec<&str> {
 /// Which removed paragraphs reappear verbatim among the added ones, paired one to one.
 fn moved_paragraphs(ops: &[similar::DiffOp], old: &[&str], new: &[&str]) -> (Vec<bool>, Vec<bool>) {
     let (mut old_moved, mut new_moved) = (vec![false; old.len()], vec![false; new.len()]);
+    let changed = || ops.iter().filter(|op| op.tag() != similar::DiffTag::Equal);
     let mut removed: HashMap<&str, Vec<usize>> = HashMap::new();
-    for op in ops {
+    for op in changed() {
         for i in op.old_range().rev() {
-            if op.tag() != similar::DiffTag::Equal {
-                removed.entry(old[i]).or_default().push(i);
-            }
+            removed.entry(old[i]).or_default().push(i);
         }
     }
-    for op in ops.iter().filter(|op| op.tag() != similar::DiffTag::Equal) {
+    for op in changed() {
         for j in op.new_range() {
             if let Some(i) = removed.get_mut(new[j]).and_then(Vec::pop) {
                 old_moved[i] = true;

@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn releasing_code_pages_leaves_the_process_running() {
         assert!(release_code_pages() > 0, "the test binary's code was found");
-        // the code calling this was unmapped and faulted back in
-        assert_eq!(code_ranges("", "x"), Vec::new());
+        // the code running this was unmapped, and faults back in: released again, it is found
+        assert!(release_code_pages() > 0);
     }
 }

@@ -141,6 +141,14 @@ pub fn change_into(
                 return true;
             }
             let terms = index.line_terms(&text, line.kind);
+            // HTML is marked after escaping, so the terms are looked for escaped too
+            let escaped: Vec<String> = match style {
+                Style::Text => Vec::new(),
+                Style::MailHtml | Style::ReportHtml => {
+                    terms.iter().map(|t| esc(t).into_owned()).collect()
+                }
+            };
+            let escaped: Vec<&str> = escaped.iter().map(String::as_str).collect();
             let (open, close) = line_open(style, line.kind, !terms.is_empty(), out);
             // a sentence changed whole is shown plain: marking every word would say nothing
             let whole = !line.segments.iter().any(|s| !s.changed);
@@ -148,9 +156,6 @@ pub fn change_into(
                 let shown = match style {
                     Style::Text => marker.mark(&seg.text, terms, "**$0**"),
                     Style::MailHtml | Style::ReportHtml => {
-                        let escaped: Vec<String> =
-                            terms.iter().map(|t| esc(t).into_owned()).collect();
-                        let escaped: Vec<&str> = escaped.iter().map(String::as_str).collect();
                         marker.mark(&esc(&seg.text), &escaped, "<mark>$0</mark>")
                     }
                 };

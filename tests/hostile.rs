@@ -360,6 +360,15 @@ async fn output_files_never_write_through_planted_symlinks_and_errors_name_the_p
     assert!(err.contains(blocked.to_str().unwrap()), "{err}");
 }
 
+/// A watchlist with `pp` and an empty archive folder to import from.
+async fn import_env() -> (TestEnv, std::path::PathBuf) {
+    let env = TestEnv::new().await;
+    env.write_watchlist(&env.target("pp", PP));
+    let dir = env.dir.path().join("ota");
+    std::fs::create_dir(&dir).unwrap();
+    (env, dir)
+}
+
 fn import(env: &TestEnv, dir: &std::path::Path) -> std::process::Output {
     env.run(&[
         "import",
@@ -373,10 +382,7 @@ fn import(env: &TestEnv, dir: &std::path::Path) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn raw_html_in_an_imported_version_never_hides_the_text_after_it() {
-    let env = TestEnv::new().await;
-    env.write_watchlist(&env.target("pp", PP));
-    let dir = env.dir.path().join("ota");
-    std::fs::create_dir(&dir).unwrap();
+    let (env, dir) = import_env().await;
     let body = "# Privacy Policy\n\nWe collect your profile data to run the Services.\n\n";
     std::fs::write(
         dir.join("2025-01-01.md"),
@@ -424,10 +430,7 @@ async fn raw_html_in_an_imported_version_never_hides_the_text_after_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_file_stops_the_import_before_anything_is_written_and_a_rerun_continues() {
-    let env = TestEnv::new().await;
-    env.write_watchlist(&env.target("pp", PP));
-    let dir = env.dir.path().join("ota");
-    std::fs::create_dir(&dir).unwrap();
+    let (env, dir) = import_env().await;
     let version = |n: usize| format!("# Privacy Policy\n\nWe collect data, revision {n}.\n");
     std::fs::write(dir.join("2025-01-01.md"), version(1)).unwrap();
     std::fs::write(dir.join("2025-02-01.md"), version(2)).unwrap();
@@ -484,10 +487,7 @@ async fn a_bad_file_stops_the_import_before_anything_is_written_and_a_rerun_cont
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deeply_nested_markdown_version_is_refused_by_name_not_a_crash() {
-    let env = TestEnv::new().await;
-    env.write_watchlist(&env.target("pp", PP));
-    let dir = env.dir.path().join("ota");
-    std::fs::create_dir(&dir).unwrap();
+    let (env, dir) = import_env().await;
     std::fs::write(
         dir.join("2025-01-01.md"),
         format!("{} We train AI.\n", ">".repeat(30_000)),

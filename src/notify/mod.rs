@@ -187,8 +187,12 @@ pub async fn queue_digest(
         &event,
         &wl.email.digest_to,
     );
+    // the subject mails() rendered (rendered here only when there is no recipient)
+    let subject = rows
+        .first()
+        .map_or_else(|| event.subject(), |r| r.subject.clone());
     store
         .call(move |s| s.record_digest(&material, &rows, now))
         .await?;
-    Ok(Some(event.subject()))
+    Ok(Some(subject))
 }
