@@ -9,6 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use policywatch::classify::{RuleSet, classify};
 use policywatch::diff::diff;
 use policywatch::extract::{CssSelector, Rules, extract};
+use policywatch::facts::{FactRules, read};
 
 fn rules() -> Rules {
     Rules {
@@ -53,9 +54,39 @@ fn stages(c: &mut Criterion) {
     }
 }
 
+/// Facts of a version: on the synthetic pages, and on 1 MB of real policy text (the European
+/// Regional Privacy Notice of November 2025, AI-dense, repeated), when the fixtures are there.
+fn facts(c: &mut Criterion) {
+    let rules = FactRules::builtin();
+    let r = self::rules();
+    for (name, size) in [("100kb", 100_000), ("1mb", 1_000_000)] {
+        let text = extract(&support::page(1, 0, 1, size), &r).unwrap();
+        c.bench_function(&format!("facts/{name}"), |bench| {
+            bench.iter(|| read(&text, &rules))
+        });
+    }
+    let dir = std::env::var_os("POLICYWATCH_FIXTURES").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/linkedin"),
+        std::path::PathBuf::from,
+    );
+    if let Ok(md) = std::fs::read_to_string(dir.join("privacy-policy-eu/2025-11-04.md")) {
+        let mut real = String::new();
+        while real.len() < 1_000_000 {
+            real.push_str(&md);
+            real.push('\n');
+        }
+        c.bench_function("facts/1mb-eu-notice-markdown", |bench| {
+            bench.iter(|| read(&real, &rules))
+        });
+        c.bench_function("rules/compile-facts", |bench| {
+            bench.iter(FactRules::builtin)
+        });
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = stages
+    targets = stages, facts
 }
 criterion_main!(benches);

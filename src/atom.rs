@@ -28,10 +28,16 @@ pub fn changes_feed(
             } else {
                 "changed".to_string()
             };
-            let mut summary = format!(
+            // the change told plainly leads the entry
+            let mut summary = if v.summary.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", v.summary)
+            };
+            summary.push_str(&format!(
                 "{name} {what}: {} sentences added, {} removed.",
                 v.added, v.removed
-            );
+            ));
             if !v.matched_terms.is_empty() {
                 summary.push_str(&format!(" Matched: {}.", v.matched_terms.join(", ")));
             }
@@ -41,10 +47,10 @@ pub fn changes_feed(
             ));
             Entry {
                 id: format!("urn:policywatch:change:{target}:{}", v.id),
-                title: Text::plain(format!(
-                    "{name}: {what} ({} added, {} removed)",
-                    v.added, v.removed
-                )),
+                title: Text::plain(match &v.headline {
+                    Some(h) => format!("{name}: {h}"),
+                    None => format!("{name}: {what} ({} added, {} removed)", v.added, v.removed),
+                }),
                 updated: date(&v.recorded_at),
                 published: Some(date(&v.recorded_at)),
                 links: vec![Link {

@@ -113,9 +113,35 @@ pub enum Command {
         #[arg(long)]
         to: Option<i64>,
     },
-    /// Print the classification rules in force (built-ins with the watchlist's `[[rule]]`s).
+    /// Print the rules in force: classification (`[[rule]]`) and facts (`[[fact_rule]]`),
+    /// built-ins with the watchlist's overrides.
     #[command(after_help = "Examples:\n  policywatch rules > rules.toml")]
     Rules,
+    /// What each document says about members' data and AI: a matrix of facts per target (value
+    /// and since when), a fact's history, or JSON lines with quotes.
+    #[command(
+        disable_version_flag = true,
+        after_help = "Examples:\n  policywatch facts\n  policywatch facts linkedin-privacy-eu --at 2025-10-01 --json\n  policywatch facts --history linkedin-privacy-policy\n  policywatch facts --recompute   # after changing [[fact_rule]]s"
+    )]
+    Facts {
+        /// Target ids (default: every page target).
+        targets: Vec<String>,
+        /// As of the latest version recorded on or before this date (YYYY-MM-DD or RFC 3339).
+        #[arg(long, conflicts_with_all = ["version_id", "history", "recompute"])]
+        at: Option<String>,
+        /// As of this version id (one target).
+        #[arg(long = "version", id = "version_id", value_name = "V", conflicts_with_all = ["history", "recompute"])]
+        version_id: Option<i64>,
+        /// How each fact of TARGET moved, version by version, with quotes.
+        #[arg(long, value_name = "TARGET", conflicts_with = "recompute")]
+        history: Option<String>,
+        /// Read the facts of every stored version again with the rules in force (no mail).
+        #[arg(long)]
+        recompute: bool,
+        /// One JSON object per target and fact (per moved fact with --history) per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a static HTML report: a timeline per document, a page per change, the current texts.
     #[command(
         after_help = "Examples:\n  policywatch report --out report/ && xdg-open report/index.html"

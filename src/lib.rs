@@ -33,6 +33,7 @@ pub(crate) mod config;
 pub(crate) mod daemon;
 pub mod diff;
 pub mod extract;
+pub mod facts;
 pub(crate) mod fetch;
 pub(crate) mod import;
 pub mod memory;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::classify::{Severity, Side, Verdict};
 use crate::diff::Change;
+use crate::facts::summary::{FactChange, Plain};
 use crate::pipeline::{CheckReport, Outcome, Status};
 use crate::present;
 use crate::store::VersionMeta;
@@ -42,6 +43,10 @@ pub struct JsonReport<'a> {
     /// Feeds: the number of new items (absent for pages).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_items: Option<usize>,
+    /// The facts that moved: `{"fact","from","to","quote","note"}`, most important first.
+    pub facts_changed: &'a [FactChange],
+    /// The change in at most three plain sentences (empty when nothing AI-related moved).
+    pub summary: &'a str,
 }
 
 impl<'a> From<&'a CheckReport> for JsonReport<'a> {
@@ -61,6 +66,8 @@ impl<'a> From<&'a CheckReport> for JsonReport<'a> {
             removed,
             error: r.error().map(ToString::to_string),
             new_items: r.new_items,
+            facts_changed: &r.plain().facts_changed,
+            summary: &r.plain().summary,
         }
     }
 }
@@ -138,6 +145,7 @@ pub fn check_summary(reports: &[CheckReport]) -> String {
             previous,
             change: Some(change),
             verdict,
+            plain,
         } = &r.outcome
         {
             let _ = write!(
@@ -145,6 +153,7 @@ pub fn check_summary(reports: &[CheckReport]) -> String {
                 "\n== {} ({}): version {previous} -> {version}, {} added, {} removed\n",
                 r.name, r.target, change.added, change.removed
             );
+            out.push_str(&plain_text(plain));
             out.push_str(&change_text(change, verdict));
         }
     }
@@ -161,6 +170,21 @@ pub fn check_summary(reports: &[CheckReport]) -> String {
         "\n{} checked, {changed} changed, {failed} failed",
         reports.len()
     );
+    out
+}
+
+/// A change's summary and moved facts, as the head of its diff (empty when there are none).
+pub fn plain_text(plain: &Plain) -> String {
+    let mut out = String::new();
+    if !plain.summary.is_empty() {
+        let _ = writeln!(out, "{}", plain.summary);
+    }
+    for line in plain.fact_lines() {
+        let _ = writeln!(out, "  * {line}");
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
     out
 }
 

@@ -46,11 +46,39 @@ async fn an_ai_change_gives_exactly_one_alert_and_a_plain_change_none() {
     assert_eq!(got.len(), 1);
     let m = parse(&got[0]);
     assert_eq!(m.rcpt, TO);
+    // September 2024: the policy starts saying it trains AI on members' data; the mail is
+    // named by that fact, and the body opens with the summary and the fact, before → after
+    assert_eq!(m.subject, "[high] pp: now trains AI models on member data");
     assert!(
-        m.subject
-            .starts_with("[high] pp: AI-training terms changed ("),
+        m.text.starts_with("Widened (trains_ai): pp now says members' data is used to train AI models.")
+            && m.text.contains("  - trains_ai: not_stated → yes (widened) — “We may use your personal data to improve, develop, and provide products and Services, develop and train artificial intelligence (AI) models"),
         "{}",
-        m.subject
+        m.text
+    );
+    let moved: Vec<&str> = lines[0]["facts_changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fact"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        moved[..2],
+        ["trains_ai", "shares_public_content_with_affiliates"],
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[0]["facts_changed"][1]["to"], "yes_outside_designated_countries",
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Widened (trains_ai)"),
+        "{}",
+        lines[0]
     );
     let version = lines[0]["version"].as_i64().unwrap();
     assert!(
@@ -306,10 +334,17 @@ async fn without_email_settings_mail_goes_to_an_eml_outbox() {
     assert_eq!(files.len(), 1);
     let raw = std::fs::read_to_string(files[0].path()).unwrap();
     let m = smtp::parse(&format!("X-Rcpt: -\r\n{raw}"));
+    // November 2025: sharing of public content with Affiliates widens beyond the Designated
+    // Countries, and personal data goes to them for their advertising
+    assert_eq!(
+        m.subject,
+        "[high] pp: now says publicly-shared content is shared with Affiliates such as Microsoft"
+    );
     assert!(
-        m.subject.contains("AI-training terms changed"),
+        m.text
+            .contains("shares_data_with_affiliates_for_ads: not_stated → yes (widened)"),
         "{}",
-        m.subject
+        m.text
     );
     assert_eq!(outbox(&env)[0]["status"], "sent");
 }
@@ -465,11 +500,13 @@ async fn the_outbox_keeps_the_event_and_the_mail_is_rendered_when_it_is_sent() {
         })
         .unwrap();
     assert!(body.is_empty() && event_id.is_some());
-    assert!(
-        outbox(&env)[0]["subject"]
-            .as_str()
-            .unwrap()
-            .contains("AI-training terms changed")
+    assert_eq!(
+        outbox(&env)[0]["subject"],
+        "[high] pp: now trains AI models on member data"
+    );
+    assert_eq!(
+        event["plain"]["facts_changed"][0]["fact"], "trains_ai",
+        "the telling is stored with the event: {event}"
     );
     // delivered: rendered from the event and the two stored versions
     env.run(&["check-now"]);

@@ -123,26 +123,7 @@ impl Rule {
                 ));
             }
         };
-        if spec.terms.is_empty() && spec.regex.is_empty() {
-            return Err(err("terms", "a rule needs `terms` or `regex`".into()));
-        }
-        let mut alternatives: Vec<String> = Vec::new();
-        for t in &spec.terms {
-            alternatives.push(term_pattern(t).map_err(|m| err("terms", m))?);
-        }
-        for r in &spec.regex {
-            UserRegex::new(r).map_err(|e| {
-                let why = e
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string();
-                err("regex", format!("invalid regex {r:?}: {why}"))
-            })?;
-            alternatives.push(format!("(?:{r})"));
-        }
+        let alternatives = primary_patterns(spec)?;
         let primary = alternation(&alternatives).map_err(|m| err("regex", m))?;
         let mut with = Vec::new();
         for group in &spec.with {
@@ -180,6 +161,15 @@ impl Rule {
         })
     }
 
+    /// Whether the rule matches a normalised sentence (as [`Rule::hits`] is not empty, without
+    /// collecting the hits).
+    pub fn is_match(&self, normalised: &str) -> bool {
+        if self.except.as_ref().is_some_and(|e| e.is_match(normalised)) {
+            return !self.hits(normalised).is_empty();
+        }
+        self.primary.is_match(normalised) && self.with.iter().all(|w| w.is_match(normalised))
+    }
+
     /// The rule's hits in a normalised sentence (empty when a `with` list is not satisfied).
     pub fn hits(&self, normalised: &str) -> Vec<Hit> {
         let masked;
@@ -210,6 +200,32 @@ impl Rule {
         }
         hits
     }
+}
+
+/// A rule's `terms` and `regex` as regex sources, any of which triggers it (validated).
+pub fn primary_patterns(spec: &RuleSpec) -> Result<Vec<String>, RuleError> {
+    let err = |field, message: String| RuleError { field, message };
+    if spec.terms.is_empty() && spec.regex.is_empty() {
+        return Err(err("terms", "a rule needs `terms` or `regex`".into()));
+    }
+    let mut alternatives: Vec<String> = Vec::new();
+    for t in &spec.terms {
+        alternatives.push(term_pattern(t).map_err(|m| err("terms", m))?);
+    }
+    for r in &spec.regex {
+        UserRegex::new(r).map_err(|e| {
+            let why = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            err("regex", format!("invalid regex {r:?}: {why}"))
+        })?;
+        alternatives.push(format!("(?:{r})"));
+    }
+    Ok(alternatives)
 }
 
 /// One case-insensitive regex for a list of patterns.

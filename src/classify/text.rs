@@ -10,29 +10,65 @@ use unicode_segmentation::UnicodeSegmentation;
 /// NFKC, curly quotes straightened, dashes unified, all spaces (NBSP too) single ASCII spaces.
 /// Matching runs on this form; case is left to the regexes.
 pub fn normalize_for_match(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    // Most policy text is NFKC once its spaces, quotes and dashes are mapped (NBSP is not):
+    // then the mapped text is the answer and the costly NFKC pass is skipped.
+    let mapped = map_chars(s);
+    if mapped.is_ascii()
+        || unicode_normalization::is_nfkc_quick(mapped.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        return mapped;
+    }
+    map_chars(&s.nfkc().collect::<String>())
+}
+
+/// Curly quotes straightened, dashes unified, runs of spaces one ASCII space, invisibles gone.
+/// ASCII bytes are copied as they are; only other characters are decoded.
+fn map_chars(s: &str) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
     let mut space = false;
-    for c in s.nfkc() {
-        let c = match c {
-            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{2032}' => '\'',
-            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2033}' => '"',
-            '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
-            c => c,
+    let mut i = 0;
+    let bytes = s.as_bytes();
+    while i < bytes.len() {
+        let b = bytes[i];
+        let c = if b < 0x80 {
+            i += 1;
+            if b.is_ascii_whitespace() || b == 0x0b {
+                space = true;
+                continue;
+            }
+            if space && !out.is_empty() {
+                out.push(b' ');
+            }
+            space = false;
+            out.push(b);
+            continue;
+        } else {
+            let Some(c) = s[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            match c {
+                '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{2032}' => '\'',
+                '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2033}' => '"',
+                '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+                '\u{200B}' | '\u{FEFF}' | '\u{00AD}' => continue,
+                c if c.is_whitespace() => {
+                    space = true;
+                    continue;
+                }
+                c => c,
+            }
         };
-        if c.is_whitespace() {
-            space = true;
-            continue;
-        }
-        if matches!(c, '\u{200B}' | '\u{FEFF}' | '\u{00AD}') {
-            continue;
-        }
         if space && !out.is_empty() {
-            out.push(' ');
+            out.push(b' ');
         }
         space = false;
-        out.push(c);
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
     }
-    out
+    // Invariant: only whole characters were copied or encoded.
+    String::from_utf8(out).unwrap_or_else(|e| unreachable!("mapped text is UTF-8: {e}"))
 }
 
 /// Lowercased words with their byte ranges.

@@ -6,6 +6,7 @@ use super::{CommandError, Outcome, load, open_store};
 use crate::classify::classify;
 use crate::cli::Cli;
 use crate::diff;
+use crate::facts::{self, summary::Plain};
 use crate::import::{IMPORTED_KEY, dated_files, markdown_text};
 use crate::output;
 use crate::store::{NewVersion, Observation, Recorded};
@@ -79,10 +80,12 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
         return Ok(Outcome::BadInput);
     }
     let rules = wl.rule_set();
+    let fact_rules = wl.fact_rules();
     let mut previous: Option<String> = match history.last() {
         Some(v) => store.version(target, Some(v.id))?.map(|v| v.text),
         None => None,
     };
+    let mut previous_facts = previous.as_deref().map(|p| facts::read(p, &fact_rules));
     let mut rows = Vec::new();
     let mut shrank = Vec::new();
     for (f, text) in pending.iter().zip(texts) {
@@ -100,6 +103,11 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
         let verdict = change
             .as_ref()
             .map(|c| classify(c, &rules))
+            .unwrap_or_default();
+        let now = facts::read(&text, &fact_rules);
+        let plain = previous_facts
+            .as_ref()
+            .map(|old| Plain::tell(&t.name, t.region.as_deref(), old, &now, &verdict))
             .unwrap_or_default();
         let hash = format!(
             "{:x}",
@@ -122,6 +130,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
                 severity: verdict.severity,
                 matched_terms: &verdict.matched_terms,
                 new_items: &[],
+                facts: Some((fact_rules.fingerprint.as_str(), &now, &plain)),
             }),
             seen: None,
             extract_key: Some(IMPORTED_KEY),
@@ -137,13 +146,23 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
                     |c| format!("+{} -{}", c.added, c.removed),
                 ),
                 output::verdict_note(&verdict).unwrap_or_default(),
+                plain
+                    .facts_changed
+                    .iter()
+                    .map(|c| c.short())
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ]);
         }
         previous = Some(text);
+        previous_facts = Some(now);
     }
     say_raw!(
         "{}",
-        output::table(&["DATE", "VERSION", "SENTENCES", "CLASSIFIED"], &rows)
+        output::table(
+            &["DATE", "VERSION", "SENTENCES", "CLASSIFIED", "FACTS MOVED"],
+            &rows
+        )
     );
     for s in &shrank {
         say!("warning: {s}");

@@ -20,6 +20,7 @@ macro_rules! say_raw {
     };
 }
 
+mod facts;
 mod import;
 mod mail;
 mod service;
@@ -137,6 +138,24 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
         Command::Feed { out, ai_only } => feed(&cli, out, *ai_only).await,
         Command::Report { out } => report(&cli, out).await,
         Command::Import { dir, target, .. } => import::import(&cli, dir, target).await,
+        Command::Facts {
+            targets,
+            at,
+            version_id,
+            history,
+            recompute,
+            json,
+        } => {
+            let ask = facts::Ask {
+                targets,
+                at: at.as_deref(),
+                version: version_id.map(VersionId),
+                history: history.as_deref(),
+                recompute: *recompute,
+                json: *json,
+            };
+            facts::facts(&cli, &ask).await
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "policywatch", &mut std::io::stdout());
@@ -192,9 +211,36 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 return Ok(Outcome::Ok);
             };
             let change = diff::diff(&old.text, &new.text);
-            let rules = config::load(&cli.watchlist)
-                .map_or_else(|_| RuleSet::builtin(), |wl| wl.rule_set());
+            let wl = config::load(&cli.watchlist).ok();
+            let rules = wl
+                .as_ref()
+                .map_or_else(RuleSet::builtin, Watchlist::rule_set);
             let verdict = classify(&change, &rules);
+            let fact_rules = wl
+                .as_ref()
+                .map_or_else(crate::facts::FactRules::builtin, Watchlist::fact_rules);
+            let facts_of =
+                |v: &crate::store::Version| -> Result<crate::facts::Facts, CommandError> {
+                    Ok(match store.facts_of(v.meta.id)? {
+                        Some((fingerprint, f)) if fingerprint == fact_rules.fingerprint => f,
+                        _ => crate::facts::read(&v.text, &fact_rules),
+                    })
+                };
+            let target_of = wl
+                .as_ref()
+                .and_then(|w| w.targets.iter().find(|t| t.id.as_str() == target));
+            let is_feed = target_of.is_some_and(|t| t.kind == config::Kind::Feed);
+            let plain = if is_feed {
+                Default::default()
+            } else {
+                crate::facts::summary::Plain::tell(
+                    &target_of.map_or_else(|| target.clone(), |t| t.name.clone()),
+                    target_of.and_then(|t| t.region.as_deref()),
+                    &facts_of(&old)?,
+                    &facts_of(&new)?,
+                    &verdict,
+                )
+            };
             say!(
                 "{target}: version {} ({}) -> {} ({}), {} added, {} removed",
                 old.meta.id,
@@ -204,7 +250,11 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 change.added,
                 change.removed
             );
-            print_human(&output::change_text(&change, &verdict))?;
+            print_human(&format!(
+                "{}{}",
+                output::plain_text(&plain),
+                output::change_text(&change, &verdict)
+            ))?;
             Ok(Outcome::Ok)
         }
         Command::Rules => {
@@ -216,9 +266,14 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                     return Ok(Outcome::BadInput);
                 }
             };
+            let fact_rules = match config::load(&cli.watchlist) {
+                Ok(wl) => wl.fact_rules,
+                Err(_) => crate::facts::rules::merge(&[]),
+            };
             say_raw!(
-                "# The rules in force: built-ins with the watchlist's [[rule]] overrides.\n\n{}",
-                crate::classify::specs_toml(&rules)
+                "# The rules in force: built-ins with the watchlist's [[rule]] overrides.\n\n{}\n# The fact rules in force: built-ins with the watchlist's [[fact_rule]] overrides\n# (`policywatch facts --recompute` after changing them).\n\n{}",
+                crate::classify::specs_toml(&rules),
+                crate::facts::rules::specs_toml(&fact_rules)
             );
             Ok(Outcome::Ok)
         }
@@ -251,6 +306,7 @@ async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandErro
         return Ok(Outcome::BadInput);
     };
     let rules = wl.rule_set();
+    let fact_rules = wl.fact_rules();
     let put = |path: &str, html: &str| -> Result<(), CommandError> {
         let file = out.join(path);
         if let Some(parent) = file.parent().filter(|p| *p != out) {
@@ -272,7 +328,10 @@ async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandErro
             current: String::new(),
             versions: versions.clone(),
             changes: Vec::new(),
+            region: t.region.clone(),
+            facts: Vec::new(),
         };
+        let page = t.kind == config::Kind::Page;
         // One version's text and one change at a time: each change page is written as soon
         // as it is rendered, and only its summary is kept for the timeline.
         let mut previous: Option<(&crate::store::VersionMeta, String)> = None;
@@ -281,14 +340,31 @@ async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandErro
                 .version(t.id.as_str(), Some(v.id))?
                 .map(|v| v.text)
                 .unwrap_or_default();
+            // a page's facts: as stored when the rules in force read them, else read now
+            let facts = match store.facts_of(v.id)? {
+                _ if !page => crate::facts::Facts::default(),
+                Some((fingerprint, f)) if fingerprint == fact_rules.fingerprint => f,
+                _ => crate::facts::read(&text, &fact_rules),
+            };
             if let Some((old, old_text)) = previous.take() {
                 let change = diff::diff(&old_text, &text);
                 let verdict = classify(&change, &rules);
+                let plain = match doc.facts.last() {
+                    Some((_, _, old_facts)) => crate::facts::summary::Plain::tell(
+                        &t.name,
+                        t.region.as_deref(),
+                        old_facts,
+                        &facts,
+                        &verdict,
+                    ),
+                    None => Default::default(),
+                };
                 let data = ChangeData {
                     old: old.clone(),
                     new: v.clone(),
                     change,
                     verdict,
+                    plain,
                 };
                 put(
                     &crate::report::change_path(&doc.id, v.id),
@@ -296,6 +372,9 @@ async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandErro
                 )?;
                 pages += 1;
                 doc.changes.push(ChangeSummary::from(&data));
+            }
+            if page {
+                doc.facts.push((v.id, v.recorded_at.clone(), facts));
             }
             previous = Some((v, text));
         }

@@ -25,7 +25,7 @@ pub use email::{Alerts, Digest, Email, Security, Smtp, Transport};
 use error::Locator;
 pub use error::{ConfigError, ConfigErrors};
 pub use model::{Kind, Target, TargetId, Watchlist};
-use raw::{RawAlerts, RawDefaults, RawDigest, RawEmail, RawRule, RawStore, RawTarget};
+use raw::{RawAlerts, RawDefaults, RawDigest, RawEmail, RawFactRule, RawRule, RawStore, RawTarget};
 
 use crate::extract;
 use crate::fetch::RetryPolicy;
@@ -189,6 +189,7 @@ impl Validator<'_> {
         let mut defaults = RawDefaults::default();
         let mut targets = Vec::new();
         let mut rules = Vec::new();
+        let mut fact_rules = Vec::new();
         let (mut email, mut alerts, mut digest) =
             (None::<RawEmail>, None::<RawAlerts>, None::<RawDigest>);
         for (key, value) in root {
@@ -200,9 +201,10 @@ impl Validator<'_> {
                 "digest" => digest = self.section("digest", value),
                 "target" => targets = self.tables::<RawTarget>("target", value),
                 "rule" => rules = self.tables::<RawRule>("rule", value),
+                "fact_rule" => fact_rules = self.tables::<RawFactRule>("fact_rule", value),
                 other => {
                     let msg = format!(
-                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `email`, `alerts`, `digest`"
+                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `fact_rule`, `email`, `alerts`, `digest`"
                     );
                     self.err(key.span().start, other, msg);
                 }
@@ -255,6 +257,8 @@ impl Validator<'_> {
         }
         let user_rules = self.rules(rules);
         let rules = crate::classify::merge_rules(&user_rules);
+        let user_fact_rules = self.fact_rules(fact_rules);
+        let fact_rules = crate::facts::rules::merge(&user_fact_rules);
         let email = self.email(email, &store_path, &base);
         let alerts = self.alerts(alerts);
         let digest = self.digest(digest);
@@ -271,6 +275,7 @@ impl Validator<'_> {
             host_delay: d.host_delay,
             targets: out,
             rules,
+            fact_rules,
         }
     }
 
@@ -462,6 +467,10 @@ impl Validator<'_> {
             max_items: raw
                 .max_items
                 .map_or(500, |m| (*m.get_ref()).max(1) as usize),
+            region: raw
+                .region
+                .map(|r| r.into_inner().trim().to_string())
+                .filter(|r| !r.is_empty()),
         })
     }
 }

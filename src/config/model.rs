@@ -83,6 +83,8 @@ pub struct Target {
     pub follow_private: bool,
     /// Feeds: the newest items kept.
     pub max_items: usize,
+    /// Who the document covers ("global", "EU/EEA/CH"), for the facts matrix.
+    pub region: Option<String>,
     /// A digest of everything that shapes the extracted text (kind, selectors, caps): a
     /// byte-identical page is skipped only when this is unchanged too.
     pub extract_key: String,
@@ -111,6 +113,9 @@ pub struct Watchlist {
     /// user rule was compiled once when the file was checked; the whole set is compiled by
     /// [`Watchlist::rule_set`] only for commands that classify.
     pub rules: Vec<RuleSpec>,
+    /// The fact rules: built-ins with the file's `[[fact_rule]]` overrides, as specs (each
+    /// compiled once when the file was loaded, so [`Watchlist::fact_rules`] cannot fail).
+    pub fact_rules: Vec<crate::facts::FactRuleSpec>,
     /// Where mail goes.
     pub email: super::Email,
     /// When alerts are mailed.
@@ -127,6 +132,14 @@ impl Watchlist {
         // unit test says so): the merged set cannot fail.
         RuleSet::compile(self.rules.clone())
             .unwrap_or_else(|e| unreachable!("rules validated at load compile: {e}"))
+    }
+
+    /// The fact rules compiled: only for commands that read facts.
+    pub fn fact_rules(&self) -> crate::facts::FactRules {
+        // Every user rule compiled when the file was loaded, and the built-ins compile (a unit
+        // test says so): the merged set cannot fail.
+        crate::facts::FactRules::from_specs(self.fact_rules.clone())
+            .unwrap_or_else(|e| unreachable!("fact rules validated at load compile: {e}"))
     }
 
     /// A target's name, or the id itself for one no longer in the watchlist.

@@ -57,6 +57,24 @@ pub struct RawTarget {
     pub follow_private: Option<Spanned<bool>>,
     /// Feeds: keep at most this many (newest) items.
     pub max_items: Option<Spanned<u64>>,
+    /// Who the document covers ("global", "EU/EEA/CH"): the row name of the facts matrix.
+    pub region: Option<Spanned<String>>,
+}
+
+/// One `[[fact_rule]]`: a user fact rule, or an override of a built-in one by id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFactRule {
+    pub id: Spanned<String>,
+    pub fact: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+    pub terms: Option<Spanned<Vec<String>>>,
+    pub regex: Option<Spanned<Vec<String>>>,
+    pub with: Option<Spanned<Vec<Vec<String>>>>,
+    pub except: Option<Spanned<Vec<String>>>,
+    pub unless: Option<Spanned<Vec<String>>>,
+    pub near: Option<Spanned<Vec<String>>>,
+    pub enabled: Option<bool>,
 }
 
 /// One `[[rule]]`: a user rule, or an override of a built-in one by id.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::render::{self, AlertInput, ItemAlert, Rendered};
 use crate::classify::Verdict;
 use crate::diff::Change;
+use crate::facts::summary::Plain;
 use crate::store::{DigestMaterial, VersionId};
 
 /// A stored version, as an event names it.
@@ -69,6 +70,9 @@ pub enum Event {
         counts: (usize, usize),
         /// The verdict on the change.
         verdict: Verdict,
+        /// The change in plain words (events stored before facts existed have none).
+        #[serde(default)]
+        plain: Plain,
     },
     /// A feed has AI-relevant new or changed items.
     FeedItems {
@@ -130,6 +134,7 @@ impl Event {
                 new,
                 counts,
                 verdict,
+                plain,
             } => {
                 let missing = Change {
                     added: counts.0,
@@ -145,6 +150,7 @@ impl Event {
                     change: change.unwrap_or(&missing),
                     verdict,
                     max_body,
+                    plain,
                 })
             }
             Self::FeedItems {
@@ -231,6 +237,13 @@ mod tests {
                 id: VersionId(2),
                 at: "2025-02-01T00:00:00.000Z".into(),
             },
+            plain: crate::facts::summary::Plain::tell(
+                "Privacy Policy",
+                Some("global"),
+                &crate::facts::read(old, &crate::facts::FactRules::builtin()),
+                &crate::facts::read(new, &crate::facts::FactRules::builtin()),
+                &verdict,
+            ),
             counts: (change.added, change.removed),
             verdict,
         };
@@ -238,9 +251,17 @@ mod tests {
         assert_eq!(back, event);
         assert_eq!(back.diff_of(), Some(("pp", VersionId(1), VersionId(2))));
         let mail = back.render(Some(&change), 10_000);
+        // the most important fact that moved names the mail; the body opens with the summary
+        // and one line per moved fact, with its quote
+        assert_eq!(
+            mail.subject,
+            "[high] Privacy Policy: now trains AI models on member data"
+        );
         assert!(
-            mail.subject
-                .contains("AI-training terms changed (1 added, 0 removed)")
+            mail.text.starts_with("Widened (trains_ai): Privacy Policy now says members' data is used to train AI models.")
+                && mail.text.contains("  - trains_ai: not_stated → yes (widened) — “We train AI models on your posts.”"),
+            "{}",
+            mail.text
         );
         assert!(
             mail.text.contains("We train AI models on your posts."),

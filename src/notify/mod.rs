@@ -16,6 +16,7 @@ use lettre::message::Mailbox;
 use crate::classify::Verdict;
 use crate::config::{Alerts, Email, Kind, Target, Watchlist};
 use crate::diff::Change;
+use crate::facts::summary::Plain;
 use crate::store::{NewMail, SharedStore};
 pub use event::Event;
 pub use render::{ItemAlert, Rendered};
@@ -50,9 +51,14 @@ pub fn mails(kind: &'static str, key: &str, event: &Event, recipients: &[Mailbox
 
 /// Whether a change is mailed at once: AI-relevant at or above `min_severity`, or an
 /// upcoming-update notice when those are wanted.
-pub fn wants_alert(verdict: &Verdict, alerts: &Alerts) -> bool {
+pub fn wants_alert(verdict: &Verdict, plain: &Plain, alerts: &Alerts) -> bool {
     (verdict.ai_relevant && verdict.severity >= alerts.min_severity)
         || (verdict.announcement && alerts.announcements)
+        // a fact about AI or sharing moved (a new effective date alone waits for the digest)
+        || plain
+            .facts_changed
+            .iter()
+            .any(|c| c.fact != crate::facts::Fact::EffectiveDate)
 }
 
 /// A recorded change that deserves an immediate mail.
@@ -69,6 +75,8 @@ pub struct ChangeEvent<'a> {
     pub verdict: &'a Verdict,
     /// Feeds: the AI-relevant items.
     pub items: Vec<render::ItemAlert<'a>>,
+    /// Pages: the change in plain words.
+    pub plain: &'a crate::facts::summary::Plain,
 }
 
 /// The alert rows for a change (see [`wants_alert`]): for a page its sentence diff, for a feed
@@ -105,6 +113,7 @@ pub fn change_mails(change: &ChangeEvent<'_>, email: &Email) -> Vec<NewMail> {
             },
             counts: (diff.added, diff.removed),
             verdict: change.verdict.clone(),
+            plain: change.plain.clone(),
         },
         _ => return Vec::new(),
     };

@@ -8,6 +8,7 @@ use crate::classify::{RuleSet, Verdict, classify};
 use crate::config::{Kind, Target};
 use crate::diff::{self, Change};
 use crate::extract::{self, ExtractError, feed::FeedItem};
+use crate::facts::{self, FactRules, Facts, summary::Plain};
 use crate::fetch::Page;
 use crate::store::{ItemNote, Version, VersionId};
 
@@ -42,6 +43,10 @@ pub struct Analysis {
     pub items: Vec<ItemVerdict>,
     /// Feeds: the number of new items.
     pub new_items: Option<usize>,
+    /// Pages: the facts of the new text (when it is new).
+    pub facts: Option<Facts>,
+    /// Pages: the change in plain words (moved facts, summary).
+    pub plain: Plain,
 }
 
 impl Analysis {
@@ -182,5 +187,34 @@ pub fn judge(r: Reading, rules: &RuleSet, previous: Option<&Version>) -> Analysi
         verdict,
         items,
         new_items,
+        facts: None,
+        plain: Plain::default(),
     }
+}
+
+/// Reads the facts of a new page text, and tells the change from the previous version in
+/// plain words. The previous version's stored facts are used when the same rules read them;
+/// otherwise its text is read again, so both sides are read alike.
+pub fn read_facts(
+    a: &mut Analysis,
+    target: &Target,
+    rules: &FactRules,
+    previous: Option<&Version>,
+    stored: Option<(String, Facts)>,
+) {
+    let new = facts::read(&a.text, rules);
+    if let Some(p) = previous {
+        let old = match stored {
+            Some((fingerprint, f)) if fingerprint == rules.fingerprint => f,
+            _ => facts::read(&p.text, rules),
+        };
+        a.plain = Plain::tell(
+            &target.name,
+            target.region.as_deref(),
+            &old,
+            &new,
+            &a.verdict,
+        );
+    }
+    a.facts = Some(new);
 }

@@ -18,7 +18,7 @@ mod follow;
 mod outcome;
 mod record;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use futures_util::StreamExt;
@@ -26,6 +26,7 @@ use tracing::Instrument;
 
 use crate::classify::{RuleSet, Verdict};
 use crate::config::{Alerts, Email, Kind, Target, Watchlist};
+use crate::facts::{FactRuleSpec, FactRules};
 use crate::fetch::{FetchError, FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
 use crate::notify;
 use crate::store::{Failure, Recorded, SharedStore, StoreFailure, TargetState, VersionId};
@@ -50,6 +51,9 @@ pub struct Settings {
     pub email: Email,
     /// When mail is queued.
     pub alerts: Alerts,
+    /// The fact rules, compiled the first time a page's text changes.
+    facts: Arc<OnceLock<FactRules>>,
+    fact_specs: Arc<Vec<FactRuleSpec>>,
 }
 
 impl Settings {
@@ -60,7 +64,18 @@ impl Settings {
             rules,
             email: wl.email.clone(),
             alerts: wl.alerts,
+            facts: Arc::default(),
+            fact_specs: Arc::new(wl.fact_rules.clone()),
         }
+    }
+
+    /// The fact rules (compiled on first use: most checks find nothing new).
+    pub fn fact_rules(&self) -> &FactRules {
+        self.facts.get_or_init(|| {
+            // Every spec compiled when the watchlist was loaded: the set cannot fail.
+            FactRules::from_specs(self.fact_specs.to_vec())
+                .unwrap_or_else(|e| unreachable!("fact rules validated at load compile: {e}"))
+        })
     }
 }
 
@@ -221,9 +236,9 @@ impl Pipeline {
             None => (None, None),
         };
         let analysis = analysis.map(|a| rebaseline_after_import(&state, a));
-        let wants_alert = analysis
-            .as_ref()
-            .is_some_and(|a| a.changed && notify::wants_alert(&a.verdict, &self.settings.alerts));
+        let wants_alert = analysis.as_ref().is_some_and(|a| {
+            a.changed && notify::wants_alert(&a.verdict, &a.plain, &self.settings.alerts)
+        });
         let quotes = match &analysis {
             Some(a) if wants_alert && target.follow_links => {
                 follow::quotes(self, target, &a.items).await
@@ -298,7 +313,20 @@ impl Pipeline {
                 }
                 _ => None,
             };
-            let analysis = analyse::judge(reading, &settings.rules, previous_text.as_ref());
+            let mut analysis = analyse::judge(reading, &settings.rules, previous_text.as_ref());
+            if t.kind == Kind::Page && analysis.changed {
+                let stored = match &previous_text {
+                    Some(p) => store.blocking(|s| s.facts_of(p.meta.id))?,
+                    None => None,
+                };
+                analyse::read_facts(
+                    &mut analysis,
+                    &t,
+                    settings.fact_rules(),
+                    previous_text.as_ref(),
+                    stored,
+                );
+            }
             Ok::<_, CheckError>((page, analysis))
         })
         .await
@@ -330,6 +358,7 @@ fn rebaseline_after_import(state: &TargetState, mut a: Analysis) -> Analysis {
     if state.extract_key.as_deref() == Some(crate::import::IMPORTED_KEY) {
         a.verdict = Verdict::default();
         a.items.clear();
+        a.plain = Default::default();
     }
     a
 }
@@ -347,15 +376,16 @@ fn outcome_of(
             let Some(previous) = previous else {
                 return (Outcome::New { version }, analysis.and_then(|a| a.new_items));
             };
-            let (change, verdict, new_items) = match analysis {
-                Some(a) => (a.change, a.verdict, a.new_items),
-                None => (None, Verdict::default(), None),
+            let (change, verdict, new_items, plain) = match analysis {
+                Some(a) => (a.change, a.verdict, a.new_items, a.plain),
+                None => (None, Verdict::default(), None, Default::default()),
             };
             let changed = Outcome::Changed {
                 version,
                 previous,
                 change,
                 verdict,
+                plain,
             };
             (changed, new_items)
         }

@@ -8,6 +8,7 @@ use crate::classify::{Severity, Verdict};
 use crate::config::TargetId;
 use crate::diff::Change;
 use crate::extract::ExtractError;
+use crate::facts::summary::Plain;
 use crate::fetch::FetchError;
 use crate::store::{StoreFailure, VersionId};
 
@@ -43,6 +44,8 @@ pub enum Outcome {
         change: Option<Change>,
         /// The classifier's verdict on it.
         verdict: Verdict,
+        /// Pages: the change in plain words (facts moved, summary).
+        plain: Plain,
     },
     /// The page was read again and says what the stored version says.
     Unchanged {
@@ -141,6 +144,15 @@ impl CheckReport {
         match &self.outcome {
             Outcome::Changed { change, .. } => change.as_ref(),
             _ => None,
+        }
+    }
+
+    /// A change in plain words (an empty one otherwise).
+    pub fn plain(&self) -> &Plain {
+        static NONE: std::sync::LazyLock<Plain> = std::sync::LazyLock::new(Plain::default);
+        match &self.outcome {
+            Outcome::Changed { plain, .. } => plain,
+            _ => &NONE,
         }
     }
 

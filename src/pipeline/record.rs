@@ -53,6 +53,11 @@ pub(super) async fn record(
         .as_ref()
         .map(|v| (v.id, v.recorded_at.clone()));
     let page_read = w.page.is_some();
+    // the fingerprint of the rules that read the facts (compiled only if facts were read)
+    let fingerprint = match w.analysis.as_ref().and_then(|a| a.facts.as_ref()) {
+        Some(_) => settings.fact_rules().fingerprint.clone(),
+        None => String::new(),
+    };
     let Write {
         target,
         page,
@@ -76,6 +81,7 @@ pub(super) async fn record(
                     change: a.change.as_ref(),
                     verdict: &a.verdict,
                     items: item_alerts(&a.items, &quotes),
+                    plain: &a.plain,
                 },
                 &settings.email,
             ),
@@ -94,6 +100,10 @@ pub(super) async fn record(
             severity: a.verdict.severity,
             matched_terms: &a.verdict.matched_terms,
             new_items: &notes,
+            facts: a
+                .facts
+                .as_ref()
+                .map(|f| (fingerprint.as_str(), f, &a.plain)),
         });
         let snapshot = page.as_ref().zip(analysis.as_ref()).map(|(p, a)| Snapshot {
             url: p.final_url.as_str(),

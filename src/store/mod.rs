@@ -10,6 +10,7 @@
 //! The store is synchronous; async callers share it through [`SharedStore`], which runs a call
 //! on a blocking thread, or in place when the call is short and the store free.
 
+mod facts;
 mod outbox;
 mod read;
 mod shared;
@@ -39,6 +40,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0005_extract_key.sql")),
     M::up(include_str!("migrations/0006_outbox_claim.sql")),
     M::up(include_str!("migrations/0007_events.sql")),
+    M::up(include_str!("migrations/0008_facts.sql")),
 ];
 
 /// Why the store failed.
@@ -239,6 +241,13 @@ pub struct NewVersion<'a> {
     pub matched_terms: &'a [String],
     /// Feeds: the items new in this version.
     pub new_items: &'a [ItemNote],
+    /// Pages: the facts of the text, with the fingerprint of the rules that read them, and the
+    /// change to it told in plain words.
+    pub facts: Option<(
+        &'a str,
+        &'a crate::facts::Facts,
+        &'a crate::facts::summary::Plain,
+    )>,
 }
 
 /// What [`Store::record`] wrote.

@@ -294,7 +294,7 @@ impl Store {
         while let Some(r) = rows.next().map_err(e)? {
             let (key, url): (String, String) = (r.get(0).map_err(e)?, r.get(1).map_err(e)?);
             let meta = super::read::meta_at(r, 2).map_err(e)?;
-            if r.get::<_, bool>(12).map_err(e)? {
+            if r.get::<_, bool>(2 + super::read::META_WIDTH).map_err(e)? {
                 m.changes.push((key, url, meta));
             } else {
                 m.new_targets.push(key);

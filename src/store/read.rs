@@ -41,6 +41,12 @@ pub struct VersionMeta {
     /// Feeds: the items new in this version.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub new_items: Vec<ItemNote>,
+    /// Pages: the change in at most three plain sentences (empty when none was told).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+    /// Pages: the most important fact that moved, as a headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
 }
 
 /// A feed item new in a version, as the digest lists it.
@@ -58,7 +64,12 @@ pub struct ItemNote {
     pub severity: Severity,
 }
 
-pub(super) const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms, v.new_items";
+pub(super) const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms, v.new_items,
+     (SELECT json_extract(f.plain, '$.summary') FROM version_facts f WHERE f.version_id = v.id),
+     (SELECT json_extract(f.plain, '$.headline') FROM version_facts f WHERE f.version_id = v.id)";
+
+/// How many columns [`META_COLUMNS`] spans.
+pub(super) const META_WIDTH: usize = 12;
 
 fn meta(r: &Row<'_>) -> rusqlite::Result<VersionMeta> {
     meta_at(r, 0)
@@ -80,6 +91,8 @@ pub(super) fn meta_at(r: &Row<'_>, at: usize) -> rusqlite::Result<VersionMeta> {
         })?,
         matched_terms: serde_json::from_str(&terms).unwrap_or_default(),
         new_items: serde_json::from_str(&r.get::<_, String>(at + 9)?).unwrap_or_default(),
+        summary: r.get::<_, Option<String>>(at + 10)?.unwrap_or_default(),
+        headline: r.get(at + 11)?,
     })
 }
 
@@ -98,7 +111,7 @@ impl Store {
             .query_row(&sql, params![target, id], |r| {
                 Ok(Version {
                     meta: meta(r)?,
-                    text: r.get(10)?,
+                    text: r.get(META_WIDTH)?,
                 })
             })
             .optional()
@@ -119,7 +132,7 @@ impl Store {
             .query_row(&sql, params![target, id], |r| {
                 Ok(Version {
                     meta: meta(r)?,
-                    text: r.get(10)?,
+                    text: r.get(META_WIDTH)?,
                 })
             })
             .optional()

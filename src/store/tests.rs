@@ -25,6 +25,7 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
             severity: crate::classify::Severity::None,
             matched_terms: terms,
             new_items: &[],
+            facts: None,
         }),
         seen: None,
         extract_key: None,

@@ -78,7 +78,11 @@ impl Store {
                     ],
                 )
                 .map_err(sqlite)?;
-                Recorded::Version(VersionId(tx.last_insert_rowid()))
+                let id = VersionId(tx.last_insert_rowid());
+                if let Some((rules, facts, plain)) = v.facts {
+                    super::facts::insert(&tx, id, rules, facts, plain).map_err(sqlite)?;
+                }
+                Recorded::Version(id)
             }
             _ => Recorded::Unchanged(obs.seen.or(latest.map(|(id, _)| id))),
         };

@@ -33,9 +33,15 @@ pub fn digest(m: &DigestMaterial, name_of: &dyn Fn(&str) -> String, now: &str) -
     };
     section(&mut text, &mut html, "Changes", changes.iter().map(|(key, url, v)| {
         let mark = if v.ai_relevant { format!("[AI, {}] ", v.severity) } else { String::new() };
+        // the change told plainly leads its entry
+        let (said, said_html) = if v.summary.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (format!("\n      {}", v.summary), format!("<br>{}", esc(&v.summary)))
+        };
         (
-            format!("{mark}{} ({key}): version {}, {} added, {} removed, {} — {url}\n      policywatch diff {key} --to {}", name_of(key), v.id, v.added, v.removed, v.recorded_at, v.id),
-            format!("<b>{}</b>{} — version {}, {} added, {} removed, {} — <a href=\"{}\">{}</a>", esc(&mark), esc(&name_of(key)), v.id, v.added, v.removed, esc(&v.recorded_at), attr(url), esc(url)),
+            format!("{mark}{} ({key}):{said}\n      version {}, {} added, {} removed, {} — {url}\n      policywatch diff {key} --to {}", name_of(key), v.id, v.added, v.removed, v.recorded_at, v.id),
+            format!("<b>{}</b>{}{said_html}<br>version {}, {} added, {} removed, {} — <a href=\"{}\">{}</a>", esc(&mark), esc(&name_of(key)), v.id, v.added, v.removed, esc(&v.recorded_at), attr(url), esc(url)),
         )
     }));
     let items: Vec<_> = m

@@ -15,6 +15,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
 use crate::classify::{Severity, Side, Verdict};
 use crate::diff::Change;
+use crate::facts::summary::Plain;
 use crate::present::{self, Style};
 use crate::store::VersionId;
 
@@ -48,6 +49,8 @@ pub struct AlertInput<'a> {
     pub verdict: &'a Verdict,
     /// Cap on the changed-sentence text, in characters.
     pub max_body: usize,
+    /// The change in plain words: moved facts and summary.
+    pub plain: &'a Plain,
 }
 
 /// A subject line: control characters (CR, LF…) become spaces, runs of spaces one, at most 200
@@ -86,19 +89,36 @@ pub fn alert(a: &AlertInput<'_>) -> Rendered {
     } else {
         "update to the terms announced"
     };
-    let subject = clean_subject(&format!(
-        "[{}] {}: {what} ({} added, {} removed)",
-        v.severity.as_str(),
-        a.name,
-        a.change.added,
-        a.change.removed
-    ));
+    let subject = clean_subject(&match &a.plain.headline {
+        // the most important fact change names the mail
+        Some(headline) => format!("[{}] {}: {headline}", v.severity.as_str(), a.name),
+        None => format!(
+            "[{}] {}: {what} ({} added, {} removed)",
+            v.severity.as_str(),
+            a.name,
+            a.change.added,
+            a.change.removed
+        ),
+    });
     let command = format!(
         "policywatch diff {} --from {} --to {}",
         a.target, a.old.0, a.new.0
     );
 
-    let mut text = format!(
+    let lines = a.plain.fact_lines();
+    let mut text = String::new();
+    if !a.plain.summary.is_empty() {
+        let _ = writeln!(text, "{}\n", a.plain.summary);
+    }
+    if !lines.is_empty() {
+        text.push_str("What it now says (before → after):\n");
+        for l in &lines {
+            let _ = writeln!(text, "  - {l}");
+        }
+        text.push('\n');
+    }
+    let _ = write!(
+        text,
         "{name} changed, and the change {kind} (severity: {sev}).\n\nURL: {url}\nOld version: {o} ({ot})\nNew version: {n} ({nt})\nFull diff: {command}\n\nWhy:\n",
         name = a.name,
         kind = if v.ai_relevant {
@@ -139,9 +159,20 @@ pub fn alert(a: &AlertInput<'_>) -> Rendered {
         );
     }
 
-    let mut html = format!(
-        "<h2>{}</h2><p><a href=\"{}\">{}</a><br>Old version {} ({}), new version {} ({})<br>Full diff: <code>{}</code></p><h3>Why</h3><ul>",
-        esc(&subject),
+    let mut html = format!("<h2>{}</h2>", esc(&subject));
+    if !a.plain.summary.is_empty() {
+        let _ = write!(html, "<p><b>{}</b></p>", esc(&a.plain.summary));
+    }
+    if !lines.is_empty() {
+        html.push_str("<h3>What it now says (before → after)</h3><ul>");
+        for l in &lines {
+            let _ = write!(html, "<li>{}</li>", esc(l));
+        }
+        html.push_str("</ul>");
+    }
+    let _ = write!(
+        html,
+        "<p><a href=\"{}\">{}</a><br>Old version {} ({}), new version {} ({})<br>Full diff: <code>{}</code></p><h3>Why</h3><ul>",
         attr(a.url),
         esc(a.url),
         a.old.0,

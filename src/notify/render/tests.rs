@@ -17,6 +17,7 @@ fn alert_of(new: &str, max_body: usize) -> Rendered {
         change: &change,
         verdict: &verdict,
         max_body,
+        plain: &Default::default(),
     })
 }
 
@@ -98,6 +99,8 @@ fn meta(id: i64, ai: bool, severity: &str) -> VersionMeta {
         severity: severity.parse().unwrap(),
         matched_terms: vec![],
         new_items: vec![],
+        summary: String::new(),
+        headline: None,
     }
 }
 

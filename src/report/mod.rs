@@ -13,8 +13,11 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
 use crate::classify::{Side, Verdict};
 use crate::diff::Change;
+use crate::facts::{Facts, summary::Plain};
 use crate::present;
-use crate::store::VersionMeta;
+use crate::store::{VersionId, VersionMeta};
+
+mod facts;
 
 /// One recorded change of a document.
 pub struct ChangeData {
@@ -26,6 +29,8 @@ pub struct ChangeData {
     pub change: Change,
     /// The classifier's verdict.
     pub verdict: Verdict,
+    /// The change in plain words.
+    pub plain: Plain,
 }
 
 /// What the timeline shows of a change (its page is written as soon as it is rendered, so a
@@ -41,6 +46,8 @@ pub struct ChangeSummary {
     pub removed: usize,
     /// The terms that matched.
     pub matched_terms: Vec<String>,
+    /// The change in plain words.
+    pub summary: String,
 }
 
 impl From<&ChangeData> for ChangeSummary {
@@ -51,6 +58,7 @@ impl From<&ChangeData> for ChangeSummary {
             added: c.change.added,
             removed: c.change.removed,
             matched_terms: c.verdict.matched_terms.clone(),
+            summary: c.plain.summary.clone(),
         }
     }
 }
@@ -69,6 +77,10 @@ pub struct DocData {
     pub changes: Vec<ChangeSummary>,
     /// The latest text.
     pub current: String,
+    /// Whom the document covers.
+    pub region: Option<String>,
+    /// Pages: every version's facts, oldest first.
+    pub facts: Vec<(VersionId, String, Facts)>,
 }
 
 /// A file of the site: path relative to the output folder, and its HTML.
@@ -129,7 +141,10 @@ pub fn change_path(doc: &str, version: crate::store::VersionId) -> String {
 /// The timeline and the documents' current texts (each change's page comes from
 /// [`change_page`], written as the history is read).
 pub fn site(docs: &[DocData]) -> Vec<SiteFile> {
-    let mut files = vec![("index.html".to_string(), index(docs))];
+    let mut files = vec![
+        ("index.html".to_string(), index(docs)),
+        ("facts.html".to_string(), facts::facts_page(docs)),
+    ];
     for d in docs {
         files.push((format!("documents/{}.html", d.id), document(d)));
     }
@@ -143,7 +158,7 @@ fn index(docs: &[DocData]) -> String {
         .sum();
     let total: usize = docs.iter().map(|d| d.changes.len()).sum();
     let mut body = format!(
-        "<h1>What the terms say about your data</h1><p>{total} recorded changes in {} document(s), {ai} of them AI-relevant.</p>",
+        "<h1>What the terms say about your data</h1><p>{total} recorded changes in {} document(s), {ai} of them AI-relevant. <a href=\"facts.html\">What each document says about AI training, now and since when</a>.</p>",
         docs.len()
     );
     for d in docs {
@@ -166,12 +181,17 @@ fn index(docs: &[DocData]) -> String {
         for c in d.changes.iter().rev() {
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td><a href=\"{}\">version {} → {}</a> {}</td><td>+{} −{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td><a href=\"{}\">version {} → {}</a> {}{}</td><td>+{} −{}</td><td>{}</td></tr>",
                 esc(day(&c.new.recorded_at)),
                 attr(&change_path(&d.id, c.new.id)),
                 c.old.id,
                 c.new.id,
                 badge(&c.new),
+                if c.summary.is_empty() {
+                    String::new()
+                } else {
+                    format!("<br>{}", esc(&c.summary))
+                },
                 c.added,
                 c.removed,
                 esc(&c.matched_terms.join(", "))
@@ -199,6 +219,18 @@ pub fn change_page(d: &DocData, c: &ChangeData) -> String {
         attr(&d.url),
         esc(&d.url)
     );
+    // the change told plainly leads; the quoted sentences follow
+    if !c.plain.summary.is_empty() {
+        let _ = write!(body, "<p><b>{}</b></p>", esc(&c.plain.summary));
+    }
+    let lines = c.plain.fact_lines();
+    if !lines.is_empty() {
+        body.push_str("<h2>What it now says (before → after)</h2><ul>");
+        for l in &lines {
+            let _ = write!(body, "<li>{}</li>", esc(l));
+        }
+        body.push_str("</ul>");
+    }
     if !c.verdict.matches.is_empty() {
         body.push_str("<h2>Why it matters</h2><ul>");
         let mut seen: HashSet<(&str, &str, Side)> = HashSet::new();
@@ -278,6 +310,8 @@ mod tests {
             },
             matched_terms: vec![],
             new_items: vec![],
+            summary: String::new(),
+            headline: None,
         }
     }
 
@@ -287,11 +321,18 @@ mod tests {
         let new = "We collect <data>. We train AI models on your posts.";
         let change = crate::diff::diff(old, new);
         let verdict = crate::classify::classify(&change, &RuleSet::builtin());
+        let rules = crate::facts::FactRules::builtin();
+        let (before, after) = (
+            crate::facts::read(old, &rules),
+            crate::facts::read(new, &rules),
+        );
+        let plain = Plain::tell("Privacy Policy", None, &before, &after, &verdict);
         let data = ChangeData {
             old: meta(1, false),
             new: meta(2, true),
             change,
             verdict,
+            plain,
         };
         let doc = DocData {
             id: "pp".into(),
@@ -300,6 +341,11 @@ mod tests {
             versions: vec![meta(1, false), meta(2, true)],
             changes: vec![ChangeSummary::from(&data)],
             current: new.into(),
+            region: Some("EU & UK".into()),
+            facts: vec![
+                (VersionId(1), "2025-11-01T00:00:00.000Z".into(), before),
+                (VersionId(2), "2025-11-02T00:00:00.000Z".into(), after),
+            ],
         };
         let mut files = site(std::slice::from_ref(&doc));
         files.push((
@@ -309,18 +355,35 @@ mod tests {
         let paths: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
             paths,
-            vec!["index.html", "documents/pp.html", "changes/pp-v2.html"]
+            vec![
+                "index.html",
+                "facts.html",
+                "documents/pp.html",
+                "changes/pp-v2.html"
+            ]
         );
         let index = &files[0].1;
+        // the facts page: the matrix cell now, since when, and the quote in its history
+        let facts = &files[1].1;
+        assert!(
+            facts.contains("EU &amp; UK")
+                && facts.contains("href=\"#pp-trains_ai\">yes</a><br><small>since 2025-11-02")
+                && facts.contains("“We train AI models on your posts.”"),
+            "{facts}"
+        );
         assert!(
             index.contains("href=\"changes/pp-v2.html\"") && index.contains("AI · high"),
             "{index}"
         );
-        let change = &files[2].1;
+        let change = &files[3].1;
         assert!(
             change.contains("<mark>train</mark>") && change.contains("<mark>posts</mark>"),
             "{change}"
         );
+        // the summary leads the change page, before the quoted sentences
+        let summary = change.find("now says members' data is used to train AI models");
+        let why = change.find("Why it matters");
+        assert!(summary.is_some() && summary < why, "{change}");
         assert!(change.contains("&lt;data&gt;") && !change.contains("<data>"));
         assert!(
             !files

@@ -1,0 +1,348 @@
+//! `facts`: what each document says about members' data and AI, as of a date or version, with
+//! since when; a target's fact history; `--recompute` after a rules change.
+
+use std::io::Write as _;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{CommandError, Outcome, load, open_store};
+use crate::classify::classify;
+use crate::cli::Cli;
+use crate::config::{Kind, Target};
+use crate::diff;
+use crate::facts::{self, Fact, FactRules, Facts, NOT_STATED, summary::Plain};
+use crate::output;
+use crate::store::{Store, VersionId, VersionMeta};
+
+/// What was asked.
+pub(super) struct Ask<'a> {
+    pub targets: &'a [String],
+    pub at: Option<&'a str>,
+    pub version: Option<VersionId>,
+    pub history: Option<&'a str>,
+    pub recompute: bool,
+    pub json: bool,
+}
+
+/// One line of `facts --json`.
+#[derive(Serialize)]
+struct Line<'a> {
+    target: &'a str,
+    region: Option<&'a str>,
+    fact: Fact,
+    /// A string; for `data_categories` an array.
+    value: serde_json::Value,
+    version: VersionId,
+    since: &'a str,
+    quote: Option<&'a str>,
+    note: &'a str,
+}
+
+/// One line of `facts --history --json`: a fact that moved in a version.
+#[derive(Serialize)]
+struct Moved<'a> {
+    target: &'a str,
+    version: VersionId,
+    recorded_at: &'a str,
+    fact: Fact,
+    from: &'a str,
+    to: &'a str,
+    quote: Option<&'a str>,
+    note: &'a str,
+}
+
+pub(super) async fn facts(cli: &Cli, ask: &Ask<'_>) -> Result<Outcome, CommandError> {
+    let Some(wl) = load(cli) else {
+        return Ok(Outcome::BadInput);
+    };
+    let Some(mut store) = open_store(cli).await? else {
+        return Ok(Outcome::BadInput);
+    };
+    let rules = wl.fact_rules();
+    let pages: Vec<&Target> = wl.targets.iter().filter(|t| t.kind == Kind::Page).collect();
+    if ask.recompute {
+        let classes = wl.rule_set();
+        for t in &pages {
+            let n = recompute(&mut store, t, &rules, &classes)?;
+            say!("{}: facts of {n} version(s) read again", t.id);
+        }
+        return Ok(Outcome::Ok);
+    }
+    let at = match ask.at.map(end_of) {
+        Some(Err(e)) => {
+            eprintln!("policywatch: --at {e}");
+            return Ok(Outcome::BadInput);
+        }
+        Some(Ok(d)) => Some(d),
+        None => None,
+    };
+    if let Some(target) = ask.history {
+        let Some(t) = pages.iter().find(|t| t.id.as_str() == target) else {
+            eprintln!("policywatch: unknown page target {target:?}");
+            return Ok(Outcome::BadInput);
+        };
+        return history(&store, t, &rules, ask.json);
+    }
+    let chosen: Vec<&Target> = if ask.targets.is_empty() {
+        pages
+    } else {
+        let mut out = Vec::new();
+        for id in ask.targets {
+            match pages.iter().find(|t| t.id.as_str() == id) {
+                Some(t) => out.push(*t),
+                None => {
+                    eprintln!("policywatch: unknown page target {id:?}");
+                    return Ok(Outcome::BadInput);
+                }
+            }
+        }
+        out
+    };
+    if ask.version.is_some() && chosen.len() != 1 {
+        eprintln!("policywatch: --version needs exactly one target");
+        return Ok(Outcome::BadInput);
+    }
+    let mut rows = Vec::new();
+    let mut out = std::io::stdout().lock();
+    for t in chosen {
+        let hist = read_history(&store, t, &rules)?;
+        let idx = hist.iter().rposition(|(m, _)| match (ask.version, at) {
+            (Some(v), _) => m.id == v,
+            (None, Some(at)) => recorded(m).is_some_and(|r| r <= at),
+            (None, None) => true,
+        });
+        let Some(idx) = idx else {
+            if ask.version.is_some() {
+                eprintln!("policywatch: {} has no version {:?}", t.id, ask.version);
+                return Ok(Outcome::BadInput);
+            }
+            if !ask.json {
+                rows.push(row_of(t, None));
+            }
+            continue;
+        };
+        let (meta, now) = &hist[idx];
+        let cells: Vec<(Fact, &str, &str)> = Fact::ALL
+            .iter()
+            .map(|f| (*f, now.value(*f), since(&hist[..=idx], *f)))
+            .collect();
+        if ask.json {
+            for (fact, value, since) in &cells {
+                let finding = now.get(*fact);
+                let line = Line {
+                    target: t.id.as_str(),
+                    region: t.region.as_deref(),
+                    fact: *fact,
+                    value: json_value(*fact, value),
+                    version: meta.id,
+                    since,
+                    quote: finding.and_then(|f| f.quotes.first()).map(String::as_str),
+                    note: finding.map_or("", |f| f.note.as_str()),
+                };
+                writeln!(out, "{}", serde_json::to_string(&line).unwrap_or_default())?;
+            }
+        } else {
+            rows.push(row_of(t, Some(&cells)));
+        }
+    }
+    if !ask.json {
+        let mut header = vec!["TARGET"];
+        header.extend(Fact::ALL.iter().map(|f| f.short()));
+        write!(out, "{}", output::table(&header, &rows))?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// Reads again the facts of a target's versions the rules in force did not read, and tells
+/// their changes again; one version's text at a time. Returns how many were read.
+fn recompute(
+    store: &mut Store,
+    t: &Target,
+    rules: &FactRules,
+    classes: &crate::classify::RuleSet,
+) -> Result<usize, CommandError> {
+    let id = t.id.as_str();
+    let stale = store.stale_facts(id, &rules.fingerprint)?;
+    let mut previous: Option<(String, Facts)> = None;
+    for (meta, stored) in store.fact_history(id)? {
+        let is_stale = stale.contains(&meta.id);
+        let next_is_stale = stale.iter().any(|s| *s > meta.id);
+        if !is_stale && !next_is_stale {
+            break;
+        }
+        let text = store
+            .version(id, Some(meta.id))?
+            .map(|v| v.text)
+            .unwrap_or_default();
+        let now = match stored {
+            Some((fingerprint, f)) if !is_stale && fingerprint == rules.fingerprint => f,
+            _ => facts::read(&text, rules),
+        };
+        if is_stale {
+            let plain = match &previous {
+                Some((old_text, old)) => {
+                    let verdict = classify(&diff::diff(old_text, &text), classes);
+                    Plain::tell(&t.name, t.region.as_deref(), old, &now, &verdict)
+                }
+                None => Plain::default(),
+            };
+            store.save_facts(meta.id, &rules.fingerprint, &now, &plain)?;
+        }
+        previous = Some((text, now));
+    }
+    Ok(stale.len())
+}
+
+/// A matrix row: the target with its region, then each fact's value and since when.
+fn row_of(t: &Target, cells: Option<&[(Fact, &str, &str)]>) -> Vec<String> {
+    let name = match &t.region {
+        Some(r) => format!("{} ({r})", t.id),
+        None => t.id.to_string(),
+    };
+    let mut row = vec![name];
+    match cells {
+        Some(cells) => row.extend(cells.iter().map(|(_, v, since)| {
+            if *v == NOT_STATED {
+                "-".to_string()
+            } else {
+                format!("{v} ({})", day(since))
+            }
+        })),
+        None => row.extend(Fact::ALL.iter().map(|_| "no version".to_string())),
+    }
+    row
+}
+
+/// `facts --history`: each version in which facts moved, with the moves and their quotes.
+fn history(
+    store: &Store,
+    t: &Target,
+    rules: &FactRules,
+    json: bool,
+) -> Result<Outcome, CommandError> {
+    let hist = read_history(store, t, rules)?;
+    if hist.is_empty() {
+        eprintln!(
+            "policywatch: no versions stored for target {:?}",
+            t.id.as_str()
+        );
+        return Ok(Outcome::BadInput);
+    }
+    let none = Facts::default();
+    let mut out = std::io::stdout().lock();
+    for (i, (meta, now)) in hist.iter().enumerate() {
+        let before = if i == 0 { &none } else { &hist[i - 1].1 };
+        let moved = facts::changes(before, now);
+        if moved.is_empty() {
+            continue;
+        }
+        if json {
+            for c in &moved {
+                let line = Moved {
+                    target: t.id.as_str(),
+                    version: meta.id,
+                    recorded_at: &meta.recorded_at,
+                    fact: c.fact,
+                    from: &c.from,
+                    to: &c.to,
+                    quote: c.quote.as_deref(),
+                    note: &c.note,
+                };
+                writeln!(out, "{}", serde_json::to_string(&line).unwrap_or_default())?;
+            }
+        } else {
+            writeln!(out, "version {} ({}):", meta.id, day(&meta.recorded_at))?;
+            for c in &moved {
+                writeln!(out, "  {}: {} → {}", c.fact, c.from, c.to)?;
+                if let Some(q) = &c.quote {
+                    writeln!(out, "      “{}”", crate::extract::visible(q))?;
+                }
+                if !c.note.is_empty() {
+                    writeln!(out, "      ({})", c.note)?;
+                }
+            }
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+/// Every version of a page target with its facts: stored ones when the rules in force read
+/// them, otherwise read now (and not stored: `--recompute` does that).
+fn read_history(
+    store: &Store,
+    t: &Target,
+    rules: &FactRules,
+) -> Result<Vec<(VersionMeta, Facts)>, CommandError> {
+    let mut out = Vec::new();
+    let mut stale = 0;
+    for (meta, stored) in store.fact_history(t.id.as_str())? {
+        let facts = match stored {
+            Some((fingerprint, f)) if fingerprint == rules.fingerprint => f,
+            _ => {
+                stale += 1;
+                let text = store
+                    .version(t.id.as_str(), Some(meta.id))?
+                    .map(|v| v.text)
+                    .unwrap_or_default();
+                facts::read(&text, rules)
+            }
+        };
+        out.push((meta, facts));
+    }
+    if stale > 0 {
+        tracing::info!(
+            target = %t.id,
+            versions = stale,
+            "facts read now: stored with other rules or none (`policywatch facts --recompute` stores them)"
+        );
+    }
+    Ok(out)
+}
+
+/// When a fact took its current value: the first of the latest run of versions that give it.
+fn since(hist: &[(VersionMeta, Facts)], fact: Fact) -> &str {
+    let Some((last, rest)) = hist.split_last() else {
+        return "";
+    };
+    let value = last.1.value(fact);
+    let mut since = last.0.recorded_at.as_str();
+    for (meta, f) in rest.iter().rev() {
+        if f.value(fact) != value {
+            break;
+        }
+        since = meta.recorded_at.as_str();
+    }
+    since
+}
+
+fn json_value(fact: Fact, value: &str) -> serde_json::Value {
+    if fact == Fact::DataCategories && value != NOT_STATED {
+        serde_json::Value::from(value.split(',').collect::<Vec<_>>())
+    } else {
+        serde_json::Value::from(value)
+    }
+}
+
+fn recorded(m: &VersionMeta) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(&m.recorded_at)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn day(ts: &str) -> &str {
+    ts.get(..10).unwrap_or(ts)
+}
+
+/// `--at`: a day means its end (versions recorded that day count); RFC 3339 is taken as is.
+fn end_of(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d
+            .and_hms_milli_opt(23, 59, 59, 999)
+            .map(|t| t.and_utc())
+            .ok_or_else(|| format!("{s:?}: not a date"));
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("{s:?}: use YYYY-MM-DD or an RFC 3339 time ({e})"))
+}
