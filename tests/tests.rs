@@ -10,6 +10,7 @@ mod check_now;
 mod classification;
 mod daemon;
 mod email;
+mod facts;
 mod faults_http;
 mod faults_process;
 mod feeds;

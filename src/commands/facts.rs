@@ -113,11 +113,12 @@ pub(super) async fn facts(cli: &Cli, ask: &Ask<'_>) -> Result<Outcome, CommandEr
             (None, None) => true,
         });
         let Some(idx) = idx else {
-            if ask.version.is_some() {
-                eprintln!("policywatch: {} has no version {:?}", t.id, ask.version);
+            if let Some(v) = ask.version {
+                eprintln!("policywatch: {} has no version {v}", t.id);
                 return Ok(Outcome::BadInput);
             }
-            if !ask.json {
+            // a target named on the command line is shown even with nothing stored yet
+            if !ask.json && !ask.targets.is_empty() {
                 rows.push(row_of(t, None));
             }
             continue;
@@ -202,12 +203,18 @@ fn row_of(t: &Target, cells: Option<&[(Fact, &str, &str)]>) -> Vec<String> {
     };
     let mut row = vec![name];
     match cells {
-        Some(cells) => row.extend(cells.iter().map(|(_, v, since)| {
+        Some(cells) => row.extend(cells.iter().map(|(fact, v, since)| {
             if *v == NOT_STATED {
-                "-".to_string()
-            } else {
-                format!("{v} ({})", day(since))
+                return "-".to_string();
             }
+            // a long set is shortened in the matrix (`--json` and `--history` give it whole)
+            let shown = match v.split(',').collect::<Vec<_>>() {
+                set if *fact == Fact::DataCategories && set.len() > 3 => {
+                    format!("{} +{}", set[..2].join(","), set.len() - 2)
+                }
+                _ => v.to_string(),
+            };
+            format!("{shown} ({})", day(since))
         })),
         None => row.extend(Fact::ALL.iter().map(|_| "no version".to_string())),
     }

@@ -169,3 +169,53 @@ fn a_broken_rule_is_an_error_at_load_time_with_its_line() {
     assert!(find("rule[3].severity").message.contains("missing"));
     assert!(find("rule[4].words").message.contains("unknown field"));
 }
+
+#[test]
+fn fact_rule_tables_extend_and_override_the_built_ins() {
+    let src = format!(
+        "{TARGET}[[fact_rule]]\nid = \"default-on\"\nenabled = false\n\
+         [[fact_rule]]\nid = \"trains-ai-uk\"\nfact = \"trains_ai\"\nvalue = \"yes\"\nterms = [\"machine-lernen\"]\n"
+    );
+    let wl = parse(Path::new("w.toml"), &src).unwrap();
+    let set = wl.fact_rules();
+    let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+    assert!(ids.contains(&"trains-ai-uk") && ids.contains(&"trains-ai"));
+    assert!(!ids.contains(&"default-on"));
+    let facts = crate::facts::read("Wir nutzen Daten für machine-lernen.", &set);
+    assert_eq!(facts.value(crate::facts::Fact::TrainsAi), "yes");
+    // a different rule set reads differently: its fingerprint says so
+    assert_ne!(
+        set.fingerprint,
+        crate::facts::FactRules::builtin().fingerprint
+    );
+}
+
+#[test]
+fn a_broken_fact_rule_is_an_error_at_load_time_with_its_line() {
+    let src = format!(
+        "{TARGET}[[fact_rule]]\nid = \"x\"\nfact = \"trains_robots\"\nvalue = \"yes\"\nterms = [\"a\"]\n\
+         [[fact_rule]]\nid = \"y\"\nfact = \"legal_basis\"\nvalue = \"vibes\"\nterms = [\"a\"]\n\
+         [[fact_rule]]\nid = \"z\"\nfact = \"opt_out\"\nvalue = \"yes\"\nregex = [\"(open\"]\n\
+         [[fact_rule]]\nid = \"w\"\nterms = [\"a\"]\n"
+    );
+    let e = errors(&src);
+    let find = |key: &str| {
+        e.iter()
+            .find(|e| e.key.as_deref() == Some(key))
+            .unwrap_or_else(|| panic!("{key}: {e:?}"))
+    };
+    assert_eq!(find("fact_rule[1].fact").line, 7);
+    assert!(find("fact_rule[1].fact").message.contains("unknown fact"));
+    assert_eq!(find("fact_rule[2].value").line, 13);
+    assert!(
+        find("fact_rule[2].value")
+            .message
+            .contains("\"legitimate_interests\", \"consent\", \"contract\"")
+    );
+    assert!(find("fact_rule[3].regex").message.contains("invalid regex"));
+    assert!(
+        find("fact_rule[4].fact")
+            .message
+            .contains("needs `fact` and `value`")
+    );
+}

@@ -24,7 +24,7 @@ struct Unit<'a> {
 }
 
 /// The most lines one passage (a table row, a paragraph and its list) may span.
-const MAX_PASSAGE_LINES: usize = 15;
+const MAX_PASSAGE_LINES: usize = 40;
 
 /// Cuts text into cells grouped into passages: a paragraph (one line); a paragraph ending
 /// with a colon takes the list items after it; a table row (cells ` | `, rows ` | | ` in
