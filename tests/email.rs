@@ -55,12 +55,7 @@ async fn an_ai_change_gives_exactly_one_alert_and_a_plain_change_none() {
         "{}",
         m.text
     );
-    let moved: Vec<&str> = lines[0]["facts_changed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["fact"].as_str().unwrap())
-        .collect();
+    let moved = crate::common::moved_facts(&lines[0]);
     assert_eq!(
         moved[..2],
         ["trains_ai", "shares_public_content_with_affiliates"],

@@ -434,12 +434,7 @@ async fn the_eu_change_is_mailed_under_its_headline_with_the_moved_facts_first()
     page.serve(linkedin_version("privacy-policy-eu/2025-11-04.md"));
     let (code, lines) = env.check(&[]);
     assert_eq!(code, 0);
-    let moved: Vec<&str> = lines[0]["facts_changed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["fact"].as_str().unwrap())
-        .collect();
+    let moved = crate::common::moved_facts(&lines[0]);
     assert_eq!(
         moved[..3],
         ["trains_generative_ai", "legal_basis", "affiliates_train_ai"],

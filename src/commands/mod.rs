@@ -23,6 +23,7 @@ macro_rules! say_raw {
 mod facts;
 mod import;
 mod mail;
+mod publish;
 mod service;
 
 use std::io::Write;
@@ -135,8 +136,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
         } => check_now(&cli, targets, *json, *no_mail).await,
         Command::TestEmail => mail::test_email(&cli).await,
         Command::Run => service::run(&cli).await,
-        Command::Feed { out, ai_only } => feed(&cli, out, *ai_only).await,
-        Command::Report { out } => report(&cli, out).await,
+        Command::Feed { out, ai_only } => publish::feed(&cli, out, *ai_only).await,
+        Command::Report { out } => publish::report(&cli, out).await,
         Command::Import { dir, target, .. } => import::import(&cli, dir, target).await,
         Command::Facts {
             targets,
@@ -294,119 +295,6 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             }
         }
     }
-}
-
-/// Writes the HTML report of every document in the watchlist that has versions.
-async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, CommandError> {
-    use crate::report::{ChangeData, ChangeSummary, DocData};
-    let Some(wl) = load(cli) else {
-        return Ok(Outcome::BadInput);
-    };
-    let Some(store) = open_store(cli).await? else {
-        return Ok(Outcome::BadInput);
-    };
-    let rules = wl.rule_set();
-    let fact_rules = wl.fact_rules();
-    let put = |path: &str, html: &str| -> Result<(), CommandError> {
-        let file = out.join(path);
-        if let Some(parent) = file.parent().filter(|p| *p != out) {
-            no_symlink(parent)?;
-        }
-        write_file(&file, html.as_bytes())
-    };
-    let mut docs = Vec::new();
-    let mut pages = 0;
-    for t in &wl.targets {
-        let versions = store.history(t.id.as_str())?;
-        if versions.is_empty() {
-            continue;
-        }
-        let mut doc = DocData {
-            id: t.id.to_string(),
-            name: t.name.clone(),
-            url: t.url.to_string(),
-            current: String::new(),
-            versions: versions.clone(),
-            changes: Vec::new(),
-            region: t.region.clone(),
-            facts: Vec::new(),
-        };
-        let page = t.kind == config::Kind::Page;
-        // One version's text and one change at a time: each change page is written as soon
-        // as it is rendered, and only its summary is kept for the timeline.
-        let mut previous: Option<(&crate::store::VersionMeta, String)> = None;
-        for v in &versions {
-            let text = store
-                .version(t.id.as_str(), Some(v.id))?
-                .map(|v| v.text)
-                .unwrap_or_default();
-            // a page's facts: as stored when the rules in force read them, else read now
-            let facts = match store.facts_of(v.id)? {
-                _ if !page => crate::facts::Facts::default(),
-                Some((fingerprint, f)) if fingerprint == fact_rules.fingerprint => f,
-                _ => crate::facts::read(&text, &fact_rules),
-            };
-            if let Some((old, old_text)) = previous.take() {
-                let change = diff::diff(&old_text, &text);
-                let verdict = classify(&change, &rules);
-                let plain = match doc.facts.last() {
-                    Some((_, _, old_facts)) => crate::facts::summary::Plain::tell(
-                        &t.name,
-                        t.region.as_deref(),
-                        old_facts,
-                        &facts,
-                        &verdict,
-                    ),
-                    None => Default::default(),
-                };
-                let data = ChangeData {
-                    old: old.clone(),
-                    new: v.clone(),
-                    change,
-                    verdict,
-                    plain,
-                };
-                put(
-                    &crate::report::change_path(&doc.id, v.id),
-                    &crate::report::change_page(&doc, &data),
-                )?;
-                pages += 1;
-                doc.changes.push(ChangeSummary::from(&data));
-            }
-            if page {
-                doc.facts.push((v.id, v.recorded_at.clone(), facts));
-            }
-            previous = Some((v, text));
-        }
-        doc.current = previous.map(|(_, text)| text).unwrap_or_default();
-        docs.push(doc);
-    }
-    let files = crate::report::site(&docs);
-    for (path, html) in &files {
-        put(path, html)?;
-    }
-    say!(
-        "{}: {} pages for {} documents",
-        out.join("index.html").display(),
-        files.len() + pages,
-        docs.len()
-    );
-    Ok(Outcome::Ok)
-}
-
-/// Writes the Atom feed of changes, replacing `out` atomically.
-async fn feed(cli: &Cli, out: &std::path::Path, ai_only: bool) -> Result<Outcome, CommandError> {
-    let Some(wl) = load(cli) else {
-        return Ok(Outcome::BadInput);
-    };
-    let Some(store) = open_store(cli).await? else {
-        return Ok(Outcome::BadInput);
-    };
-    let changes = store.changes(ai_only, 500)?;
-    let xml = crate::atom::changes_feed(&changes, &|id| wl.name_of(id), ai_only);
-    write_file(out, xml.as_bytes())?;
-    say!("{}: {} changes", out.display(), changes.len());
-    Ok(Outcome::Ok)
 }
 
 /// Prints human output, in colour on a terminal: never when piped or when NO_COLOR is set

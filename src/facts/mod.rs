@@ -3,7 +3,7 @@
 //! when), each read deterministically from its text by rules as data, each value other than
 //! `not_stated` with the sentences it was read from.
 //!
-//! Pure: text and rules in, [`Facts`] out ([`read`]); [`changes`] compares two versions' facts
+//! Pure: text and rules in, [`Facts`] out ([`read()`]); [`changes`] compares two versions' facts
 //! and [`summary`] tells a change in plain words.
 
 mod read;
@@ -11,6 +11,7 @@ pub mod rules;
 pub mod summary;
 #[cfg(test)]
 mod tests;
+mod wording;
 
 use std::collections::BTreeMap;
 

@@ -106,37 +106,15 @@ impl FactRule {
             .map(|n| n.parse::<Fact>())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ("near", e))?;
-        let matcher = Rule::compile(&RuleSpec {
-            id: spec.id.clone(),
-            severity: "low".into(),
-            description: String::new(),
-            ai: true,
-            kind: None,
-            terms: spec.terms.clone(),
-            regex: spec.regex.clone(),
-            with: spec.with.clone(),
-            except: spec.except.clone(),
-            enabled: true,
-        })
-        .map_err(|e| (e.field, e.message))?;
+        let matcher = Rule::compile(&spec.matcher()).map_err(|e| (e.field, e.message))?;
         let unless = if spec.unless.is_empty() {
             None
         } else {
-            Some(
-                Rule::compile(&RuleSpec {
-                    id: spec.id.clone(),
-                    severity: "low".into(),
-                    description: String::new(),
-                    ai: true,
-                    kind: None,
-                    terms: spec.unless.clone(),
-                    regex: Vec::new(),
-                    with: Vec::new(),
-                    except: Vec::new(),
-                    enabled: true,
-                })
-                .map_err(|e| ("unless", e.message))?,
-            )
+            let unless = RuleSpec {
+                terms: spec.unless.clone(),
+                ..matcher_of(&spec.id)
+            };
+            Some(Rule::compile(&unless).map_err(|e| ("unless", e.message))?)
         };
         Ok(Self {
             id: spec.id.clone(),
@@ -152,6 +130,36 @@ impl FactRule {
     pub(super) fn matches(&self, normalised: &str) -> bool {
         self.matcher.is_match(normalised)
             && !self.unless.as_ref().is_some_and(|u| u.is_match(normalised))
+    }
+}
+
+/// A classification spec with only an id: the matcher of a fact rule is the classification
+/// rules' matcher, so terms mean the same in both.
+fn matcher_of(id: &str) -> RuleSpec {
+    RuleSpec {
+        id: id.to_string(),
+        severity: "low".into(),
+        description: String::new(),
+        ai: true,
+        kind: None,
+        terms: Vec::new(),
+        regex: Vec::new(),
+        with: Vec::new(),
+        except: Vec::new(),
+        enabled: true,
+    }
+}
+
+impl FactRuleSpec {
+    /// What the rule matches, as a classification spec (its `unless` and `near` aside).
+    pub(super) fn matcher(&self) -> RuleSpec {
+        RuleSpec {
+            terms: self.terms.clone(),
+            regex: self.regex.clone(),
+            with: self.with.clone(),
+            except: self.except.clone(),
+            ..matcher_of(&self.id)
+        }
     }
 }
 

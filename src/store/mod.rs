@@ -23,11 +23,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
-use crate::classify::Severity;
-
 pub use outbox::{DigestMaterial, Mail, NewMail};
 pub use read::{ItemNote, TargetStatus, Version, VersionMeta};
 pub use shared::{SharedStore, StoreFailure};
+pub use write::{Failure, NewVersion, Observation, Recorded, Snapshot};
 
 /// 'PWCH': marks a database file as policywatch's.
 const APPLICATION_ID: i32 = 0x5057_4348;
@@ -159,105 +158,6 @@ pub struct VersionRef {
     pub recorded_at: String,
     /// sha256 of the text, hex.
     pub hash: String,
-}
-
-/// Renders the alert mail of a new version, given its id (known only inside the transaction).
-pub type AlertFn<'a> = &'a (dyn Fn(VersionId) -> Vec<NewMail> + Sync);
-
-/// The outcome of a successful check, to be written in one transaction.
-#[derive(Clone)]
-pub struct Observation<'a> {
-    /// Target id.
-    pub target: &'a str,
-    /// Target URL.
-    pub url: &'a str,
-    /// When the check ran.
-    pub at: DateTime<Utc>,
-    /// How long it took.
-    pub duration: Duration,
-    /// Validators the server sent (kept when `None` after a 304).
-    pub etag: Option<&'a str>,
-    /// Validators the server sent.
-    pub last_modified: Option<&'a str>,
-    /// The raw page, when one was fetched.
-    pub snapshot: Option<Snapshot<'a>>,
-    /// The new version, when the text changed.
-    pub version: Option<NewVersion<'a>>,
-    /// The known version the page flipped back to, when it did.
-    pub seen: Option<VersionId>,
-    /// The extraction settings the page was read with (when it was read, not skipped).
-    pub extract_key: Option<&'a str>,
-    /// The alert for a new version, queued with it.
-    pub alert: Option<AlertFn<'a>>,
-    /// The recovery mail, queued when the target had failed at least this many times in a row.
-    pub recovery: Option<(u32, Vec<NewMail>)>,
-}
-
-/// A failed check.
-#[derive(Debug, Clone, Copy)]
-pub struct Failure<'a> {
-    /// Target id.
-    pub target: &'a str,
-    /// Target URL.
-    pub url: &'a str,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// How long it took.
-    pub duration: Duration,
-    /// Why.
-    pub error: &'a str,
-}
-
-/// A raw page to keep.
-#[derive(Debug, Clone, Copy)]
-pub struct Snapshot<'a> {
-    /// The URL after redirects.
-    pub url: &'a str,
-    /// `Content-Type`.
-    pub content_type: Option<&'a str>,
-    /// The body as fetched.
-    pub body: &'a [u8],
-    /// The body's identity: `blake3:` and the hex digest. (Snapshots stored by earlier builds
-    /// hold a plain SHA-256 hex, which never equals the new form.)
-    pub hash: &'a str,
-}
-
-/// A new version's text and what the diff and classifier said of it.
-#[derive(Debug, Clone, Copy)]
-pub struct NewVersion<'a> {
-    /// The extracted text.
-    pub text: &'a str,
-    /// sha256 of the text, hex.
-    pub hash: &'a str,
-    /// Sentences added since the previous version.
-    pub added: usize,
-    /// Sentences removed since the previous version.
-    pub removed: usize,
-    /// Whether AI-training terms moved.
-    pub ai_relevant: bool,
-    /// "none" | "low" | "medium" | "high".
-    pub severity: Severity,
-    /// Matched terms.
-    pub matched_terms: &'a [String],
-    /// Feeds: the items new in this version.
-    pub new_items: &'a [ItemNote],
-    /// Pages: the facts of the text, with the fingerprint of the rules that read them, and the
-    /// change to it told in plain words.
-    pub facts: Option<(
-        &'a str,
-        &'a crate::facts::Facts,
-        &'a crate::facts::summary::Plain,
-    )>,
-}
-
-/// What [`Store::record`] wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recorded {
-    /// A new version with this id.
-    Version(VersionId),
-    /// No new version: the text equals the latest one (possibly recorded meanwhile by another
-    /// process sharing the database).
-    Unchanged(Option<VersionId>),
 }
 
 /// An open database.

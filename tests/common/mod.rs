@@ -85,6 +85,16 @@ pub fn linkedin_page(inner_html: &str) -> String {
     )
 }
 
+/// The facts a `check-now --json` line says moved, most important first.
+pub fn moved_facts(line: &serde_json::Value) -> Vec<String> {
+    line["facts_changed"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no facts_changed: {line}"))
+        .iter()
+        .map(|c| c["fact"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// A fixture `.md` version rendered to HTML inside the real page shell.
 pub fn linkedin_version(rel: &str) -> String {
     let md = fixture(rel);
