@@ -545,3 +545,42 @@ async fn the_report_has_a_facts_page_with_each_cells_history() {
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(index.contains("href=\"facts.html\""));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_summary_leads_the_atom_entry_and_the_digest_entry() {
+    let env = imported("privacy-policy-eu", "eu").await;
+    let atom = env.dir.path().join("changes.atom");
+    env.stdout(&["feed", "--out", atom.to_str().unwrap()]);
+    let xml = std::fs::read_to_string(&atom).unwrap();
+    assert!(
+        xml.contains(
+            "<title>eu: now trains generative AI on member data (legitimate interests)</title>"
+        ),
+        "{xml}"
+    );
+    assert!(xml.contains("<summary>Widened (trains_generative_ai): eu now says"));
+    let out = env.run(&["digest", "--send-now"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mail = std::fs::read_dir(env.dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .next()
+        .unwrap();
+    // quoted-printable may fold the text part: look at it unfolded
+    let text = mail.replace("=\r\n", "").replace("=\n", "");
+    let summary = text
+        .find(
+            "Widened (trains_generative_ai): eu now says members' data is used to train generative",
+        )
+        .unwrap_or_else(|| panic!("{text}"));
+    let entry = text[..summary].rfind("eu (eu):").unwrap();
+    let version = text[summary..].find("version ").unwrap() + summary;
+    assert!(
+        entry < summary && summary < version,
+        "the summary leads the entry:\n{text}"
+    );
+}
