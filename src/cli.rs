@@ -60,6 +60,15 @@ pub enum Command {
     /// Send a test message through the configured mail settings.
     #[command(after_help = "Examples:\n  POLICYWATCH_SMTP_PASSWORD=... policywatch test-email")]
     TestEmail,
+    /// Send a test event through one channel (`[[channel]]` id, or `email` for `[email]`) or
+    /// through every channel, and report each result.
+    #[command(
+        after_help = "Examples:\n  policywatch test-notify\n  policywatch test-notify team-slack"
+    )]
+    TestNotify {
+        /// The channel (default: every channel, `[email]` included).
+        channel: Option<String>,
+    },
     /// List pending, sent and failed mail with their last error.
     #[command(
         after_help = "Examples:\n  policywatch outbox\n  policywatch outbox --json --limit 10\n  policywatch outbox --retry-now"

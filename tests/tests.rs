@@ -6,6 +6,7 @@
 
 mod common;
 
+mod channels;
 mod check_now;
 mod classification;
 mod daemon;

@@ -7,7 +7,7 @@ use super::{CommandError, Outcome, db_path, load, open_at, open_store};
 use crate::cli::Cli;
 use crate::config::Watchlist;
 use crate::notify::send::{Delivery, Mailer};
-use crate::notify::{Event, mails, queue_digest};
+use crate::notify::{Event, mails, queue_digest, routed};
 use crate::output;
 use crate::store::{SharedStore, timestamp};
 
@@ -81,6 +81,73 @@ pub(super) async fn test_email(cli: &Cli) -> Result<Outcome, CommandError> {
         }
         _ => Ok(Outcome::SomeFailed),
     }
+}
+
+pub(super) async fn test_notify(cli: &Cli, only: Option<&str>) -> Result<Outcome, CommandError> {
+    let Some((wl, store)) = open(cli).await? else {
+        return Ok(Outcome::BadInput);
+    };
+    let ids: Vec<&str> = std::iter::once("email")
+        .chain(wl.email.channels.iter().map(|c| c.id.as_str()))
+        .collect();
+    if let Some(id) = only
+        && !ids.contains(&id)
+    {
+        eprintln!(
+            "policywatch: no channel {id:?}: the channels are {}",
+            ids.join(", ")
+        );
+        return Ok(Outcome::BadInput);
+    }
+    let now = crate::clock::now();
+    let event = Event::Test { at: timestamp(now) };
+    let key = format!("test-notify:{}", now.timestamp_millis());
+    let picked = crate::config::Email {
+        channels: wl
+            .email
+            .channels
+            .iter()
+            .filter(|c| only.is_none_or(|id| id == c.id))
+            .cloned()
+            .collect(),
+        ..wl.email.clone()
+    };
+    let to = if only.is_none_or(|id| id == "email") {
+        wl.email.to.clone()
+    } else {
+        Vec::new()
+    };
+    let rows = routed("test", &key, &event, &to, &picked, None);
+    let Some(first) = rows.first() else {
+        eprintln!("policywatch: nothing to send to");
+        return Ok(Outcome::BadInput);
+    };
+    let message_id = first.message_id.clone();
+    store.call(move |s| s.enqueue(&rows, now)).await?;
+    deliver_now(&wl, &store).await;
+    let log = store.call(|s| s.mail_log(1000)).await?;
+    let mut all_sent = true;
+    for m in log.iter().rev().filter(|m| m.message_id == message_id) {
+        let through = m
+            .channel
+            .as_deref()
+            .map_or_else(|| format!("email {}", m.recipient), |c| c.to_string());
+        match (m.status.as_str(), &m.last_error) {
+            ("sent", _) => say!("{through}: sent"),
+            (status, error) => {
+                all_sent = false;
+                say!(
+                    "{through}: {status}: {}",
+                    error.as_deref().unwrap_or("not delivered yet")
+                );
+            }
+        }
+    }
+    Ok(if all_sent {
+        Outcome::Ok
+    } else {
+        Outcome::SomeFailed
+    })
 }
 
 pub(super) async fn outbox(cli: &Cli, json: bool, limit: usize) -> Result<Outcome, CommandError> {

@@ -135,6 +135,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             no_mail,
         } => check_now(&cli, targets, *json, *no_mail).await,
         Command::TestEmail => mail::test_email(&cli).await,
+        Command::TestNotify { channel } => mail::test_notify(&cli, channel.as_deref()).await,
         Command::Run => service::run(&cli).await,
         Command::Feed { out, ai_only } => publish::feed(&cli, out, *ai_only).await,
         Command::Report { out } => publish::report(&cli, out).await,

@@ -69,6 +69,8 @@ pub struct Email {
     pub digest_to: Vec<Mailbox>,
     /// Cap on an alert's changed-sentence text, in characters.
     pub max_body: usize,
+    /// The `[[channel]]`s: where notifications go besides `to` and `digest_to`.
+    pub channels: Vec<super::Channel>,
 }
 
 /// `[alerts]`, checked.
@@ -204,6 +206,7 @@ impl Validator<'_> {
             to,
             digest_to,
             max_body,
+            channels: Vec::new(),
         }
     }
 
@@ -284,28 +287,6 @@ impl Smtp {
         let Some(file) = &self.password_file else {
             return Ok(None);
         };
-        let path = match std::env::var_os("CREDENTIALS_DIRECTORY") {
-            Some(dir) if file.is_relative() => PathBuf::from(dir).join(file),
-            _ => file.clone(),
-        };
-        // A password is short: read at most a little more than any password, so that a
-        // mistaken path (`/dev/zero`, a log file) fails at once instead of filling memory.
-        const MAX: u64 = 4096;
-        let cannot = |e: std::io::Error| {
-            format!("cannot read the SMTP password file {}: {e}", path.display())
-        };
-        let mut text = String::new();
-        std::io::Read::read_to_string(
-            &mut std::io::Read::take(std::fs::File::open(&path).map_err(cannot)?, MAX + 1),
-            &mut text,
-        )
-        .map_err(cannot)?;
-        if text.len() as u64 > MAX {
-            return Err(format!(
-                "the SMTP password file {} is larger than {MAX} bytes: not a password file",
-                path.display()
-            ));
-        }
-        Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()))
+        super::channel::read_secret_file(file, "SMTP password").map(Some)
     }
 }

@@ -5,6 +5,7 @@
 //! durations, sizes and CSS selectors are already parsed. Every problem is collected, not just
 //! the first, each with file, line, column and key. Secrets never live here.
 
+mod channel;
 mod email;
 mod error;
 mod model;
@@ -21,6 +22,7 @@ use sha2::Digest as _;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
+pub use channel::{Channel, ChannelKind};
 pub use email::{Alerts, Digest, Email, Security, Smtp, Transport};
 use error::Locator;
 pub use error::{ConfigError, ConfigErrors};
@@ -190,6 +192,7 @@ impl Validator<'_> {
         let mut targets = Vec::new();
         let mut rules = Vec::new();
         let mut fact_rules = Vec::new();
+        let mut channels = Vec::new();
         let (mut email, mut alerts, mut digest) =
             (None::<RawEmail>, None::<RawAlerts>, None::<RawDigest>);
         for (key, value) in root {
@@ -202,9 +205,10 @@ impl Validator<'_> {
                 "target" => targets = self.tables::<RawTarget>("target", value),
                 "rule" => rules = self.tables::<RawRule>("rule", value),
                 "fact_rule" => fact_rules = self.tables::<RawFactRule>("fact_rule", value),
+                "channel" => channels = self.tables::<channel::RawChannel>("channel", value),
                 other => {
                     let msg = format!(
-                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `fact_rule`, `email`, `alerts`, `digest`"
+                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `fact_rule`, `channel`, `email`, `alerts`, `digest`"
                     );
                     self.err(key.span().start, other, msg);
                 }
@@ -259,8 +263,9 @@ impl Validator<'_> {
         let rules = crate::classify::merge_rules(&user_rules);
         let user_fact_rules = self.fact_rules(fact_rules);
         let fact_rules = crate::facts::rules::merge(&user_fact_rules);
-        let email = self.email(email, &store_path, &base);
+        let mut email = self.email(email, &store_path, &base);
         let alerts = self.alerts(alerts);
+        email.channels = self.channels(channels, alerts.min_severity);
         let digest = self.digest(digest);
         Watchlist {
             path: path.to_path_buf(),

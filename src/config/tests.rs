@@ -219,3 +219,51 @@ fn a_broken_fact_rule_is_an_error_at_load_time_with_its_line() {
             .contains("needs `fact` and `value`")
     );
 }
+
+#[test]
+fn channels_are_checked_and_their_secrets_never_come_from_the_watchlist() {
+    let src = format!(
+        "{TARGET}[[channel]]\nid = \"a\"\nkind = \"slack\"\nurl = \"https://hooks.slack.com/services/T/B/X\"\n\
+         [[channel]]\nid = \"b\"\nkind = \"webhook\"\nurl = \"https://example.com/h\"\n\
+         [[channel]]\nid = \"c\"\nkind = \"pager\"\n\
+         [[channel]]\nid = \"d\"\nkind = \"ntfy\"\ntopic = \"t\"\nevents = [\"alert\", \"gossip\"]\n\
+         [[channel]]\nid = \"e\"\nkind = \"webhook\"\nurl = \"https://example.com/h\"\nsecret_file = \"s\"\nsecret_env = \"S\"\n"
+    );
+    let e = errors(&src);
+    let find = |key: &str| {
+        e.iter()
+            .find(|e| e.key.as_deref() == Some(key))
+            .unwrap_or_else(|| panic!("{key}: {e:?}"))
+    };
+    assert_eq!(find("channel[1].url").line, 8);
+    assert!(find("channel[1].url").message.contains("is a secret"));
+    assert!(
+        find("channel[2].secret_file")
+            .message
+            .contains("never from the watchlist")
+    );
+    assert!(
+        find("channel[3].kind")
+            .message
+            .contains("unknown channel kind")
+    );
+    assert!(
+        find("channel[4].events")
+            .message
+            .contains("unknown event \"gossip\"")
+    );
+    assert!(find("channel[5].secret_file").message.contains("not both"));
+    let ok = format!(
+        "{TARGET}[[channel]]\nid = \"phone\"\nkind = \"ntfy\"\ntopic = \"t\"\nmin_severity = \"high\"\n"
+    );
+    let wl = parse(Path::new("w.toml"), &ok).unwrap();
+    let c = &wl.email.channels[0];
+    assert_eq!(
+        (c.id.as_str(), c.min_severity),
+        ("phone", crate::classify::Severity::High)
+    );
+    assert!(
+        matches!(&c.kind, ChannelKind::Ntfy { server, .. } if server.as_str() == "https://ntfy.sh/")
+    );
+    assert!(c.takes("digest") && c.takes("test"));
+}

@@ -6,6 +6,7 @@
 //! is pure (event -> subject, text, HTML) and runs when a row is delivered; [`send`] is the thin
 //! I/O shell that delivers due rows over SMTP or into `.eml` files.
 
+pub mod channel;
 pub mod event;
 pub mod render;
 pub mod send;
@@ -26,6 +27,56 @@ pub use render::{ItemAlert, Rendered};
 /// crash carries the same id and queuing the same key twice is a no-op.
 pub fn mails(kind: &'static str, key: &str, event: &Event, recipients: &[Mailbox]) -> Vec<NewMail> {
     let (subject, json) = (event.subject(), event.to_json());
+    recipients
+        .iter()
+        .map(|to| NewMail {
+            kind,
+            key: key.to_string(),
+            message_id: message_id(key),
+            recipient: to.to_string(),
+            channel: None,
+            subject: subject.clone(),
+            event: json.clone(),
+        })
+        .collect()
+}
+
+/// The rows of an event for every recipient of `recipients` and every `[[channel]]` that takes
+/// events of this kind (alerts: at its `min_severity` or above). One event, one row per
+/// channel and recipient, all queued together.
+pub fn routed(
+    kind: &'static str,
+    key: &str,
+    event: &Event,
+    recipients: &[Mailbox],
+    email: &Email,
+    severity: Option<crate::classify::Severity>,
+) -> Vec<NewMail> {
+    let takes =
+        |c: &&crate::config::Channel| c.takes(kind) && severity.is_none_or(|s| s >= c.min_severity);
+    let mut rows = mails(kind, key, event, recipients);
+    for c in email.channels.iter().filter(takes) {
+        match &c.kind {
+            crate::config::ChannelKind::Email { to } => {
+                rows.extend(mails(kind, key, event, to));
+            }
+            _ => rows.push(NewMail {
+                kind,
+                key: key.to_string(),
+                message_id: message_id(key),
+                recipient: format!("channel:{}", c.id),
+                channel: Some(c.id.clone()),
+                subject: event.subject(),
+                event: event.to_json(),
+            }),
+        }
+    }
+    rows
+}
+
+/// The stable id of what `key` names: the Message-ID of its mail, the idempotency key and
+/// transaction id of its other deliveries.
+fn message_id(key: &str) -> String {
     let local: String = key
         .chars()
         .map(|c| {
@@ -36,17 +87,7 @@ pub fn mails(kind: &'static str, key: &str, event: &Event, recipients: &[Mailbox
             }
         })
         .collect();
-    recipients
-        .iter()
-        .map(|to| NewMail {
-            kind,
-            key: key.to_string(),
-            message_id: format!("{local}@policywatch"),
-            recipient: to.to_string(),
-            subject: subject.clone(),
-            event: json.clone(),
-        })
-        .collect()
+    format!("{local}@policywatch")
 }
 
 /// Whether a change is mailed at once: AI-relevant at or above `min_severity`, or an
@@ -117,11 +158,24 @@ pub fn change_mails(change: &ChangeEvent<'_>, email: &Email) -> Vec<NewMail> {
         },
         _ => return Vec::new(),
     };
-    mails(
+    // a moved fact about AI or sharing is as serious as the wording that moved it
+    let facts_moved = change
+        .plain
+        .facts_changed
+        .iter()
+        .any(|c| c.fact != crate::facts::Fact::EffectiveDate);
+    let severity = if facts_moved {
+        crate::classify::Severity::High
+    } else {
+        change.verdict.severity
+    };
+    routed(
         "alert",
         &format!("alert:{}:v{}", t.id, change.new.0),
         &event,
         &email.to,
+        email,
+        Some(severity),
     )
 }
 
@@ -147,11 +201,13 @@ pub fn incident_mails(
         failures,
         error: error.to_string(),
     };
-    mails(
+    routed(
         "incident",
         &format!("incident:{}:{at}", target.id),
         &event,
         &email.to,
+        email,
+        None,
     )
 }
 
@@ -160,11 +216,13 @@ pub fn recovery_mails(target: &Target, at: &str, email: &Email) -> Vec<NewMail> 
     let event = Event::Recovery {
         about: about(target),
     };
-    mails(
+    routed(
         "recovery",
         &format!("recovery:{}:{at}", target.id),
         &event,
         &email.to,
+        email,
+        None,
     )
 }
 
@@ -190,11 +248,13 @@ pub async fn queue_digest(
         names,
         at: crate::store::timestamp(now),
     };
-    let rows = mails(
+    let rows = routed(
         "digest",
         &format!("digest:{}", now.timestamp_millis()),
         &event,
         &wl.email.digest_to,
+        &wl.email,
+        None,
     );
     // the subject mails() rendered (rendered here only when there is no recipient)
     let subject = rows

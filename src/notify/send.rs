@@ -15,7 +15,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{Event, Rendered};
-use crate::config::{Email, Security, Smtp, Transport};
+use crate::config::{Channel, ChannelKind, Email, Security, Smtp, Transport};
 use crate::store::{Mail, SharedStore};
 
 /// Why mail could not be sent at all.
@@ -48,6 +48,9 @@ pub struct Mailer {
     claimer: String,
     /// Cap on an alert's changed-sentence text, in characters (`[email] max_body`).
     max_body: usize,
+    /// The `[[channel]]`s other than mail, and the client that reaches them.
+    channels: Vec<Channel>,
+    sender: Option<super::channel::Sender>,
 }
 
 /// An SMTP transaction is several commands, each bounded by `[email] timeout` in lettre; a
@@ -59,7 +62,7 @@ const FILE_BOUND: Duration = Duration::from_secs(30);
 
 /// How long a claim on a row lasts: well past one bounded send, so only a dead claimer's rows
 /// come due again.
-fn claim_lease(bound: Duration) -> Duration {
+pub(super) fn claim_lease(bound: Duration) -> Duration {
     bound * 2 + Duration::from_secs(60)
 }
 
@@ -74,6 +77,18 @@ pub struct Delivery {
     pub retry: usize,
     /// The error that kept mail pending, if any.
     pub error: Option<String>,
+}
+
+impl Delivery {
+    /// Adds another run's counts (its error, if any, is the one kept).
+    pub fn add(&mut self, other: Delivery) {
+        self.sent += other.sent;
+        self.failed += other.failed;
+        self.retry += other.retry;
+        if other.error.is_some() {
+            self.error = other.error;
+        }
+    }
 }
 
 /// Wait before retry `attempts` (0-based): 30 s doubling, at most 6 h.
@@ -109,6 +124,22 @@ impl Mailer {
             bound,
             claimer: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()),
             max_body: email.max_body,
+            channels: email
+                .channels
+                .iter()
+                .filter(|c| !matches!(c.kind, ChannelKind::Email { .. }))
+                .cloned()
+                .collect(),
+            sender: if email.channels.is_empty() {
+                None
+            } else {
+                Some(
+                    super::channel::Sender::new().map_err(|message| SendError::Setup {
+                        server: "channels".into(),
+                        message,
+                    })?,
+                )
+            },
         })
     }
 
@@ -190,17 +221,57 @@ impl Mailer {
     }
 
     /// Delivers every due row of the outbox, claiming each before sending it so that another
-    /// process delivering the same outbox never sends it too.
+    /// process delivering the same outbox never sends it too: mail, and each other channel at
+    /// the same time, so that a slow one holds up no other.
     pub async fn deliver(
         &self,
         store: &SharedStore,
         now: DateTime<Utc>,
     ) -> Result<Delivery, String> {
-        let mut done = Delivery::default();
-        let due = store.call(move |s| s.due_mail(now)).await?.len();
-        if due == 0 {
-            return Ok(done);
+        let known: Vec<String> = self.channels.iter().map(|c| c.id.clone()).collect();
+        let due = store
+            .call(move |s| {
+                s.fail_orphan_rows(&known)?;
+                s.due_mail(now)
+            })
+            .await?;
+        if due.is_empty() {
+            return Ok(Delivery::default());
         }
+        let mail = async {
+            if due.iter().any(|m| m.channel.is_none()) {
+                self.deliver_mail(
+                    store,
+                    now,
+                    due.iter().filter(|m| m.channel.is_none()).count(),
+                )
+                .await
+            } else {
+                Ok(Delivery::default())
+            }
+        };
+        let others = futures_util::future::join_all(self.channels.iter().filter_map(|c| {
+            let sender = self.sender.as_ref()?;
+            due.iter()
+                .any(|m| m.channel.as_deref() == Some(c.id.as_str()))
+                .then(|| super::channel::deliver(store, sender, c, &self.claimer, now))
+        }));
+        let (mail, others) = tokio::join!(mail, others);
+        let mut done = mail?;
+        for d in others {
+            done.add(d?);
+        }
+        Ok(done)
+    }
+
+    /// Delivers the due mail rows.
+    async fn deliver_mail(
+        &self,
+        store: &SharedStore,
+        now: DateTime<Utc>,
+        due: usize,
+    ) -> Result<Delivery, String> {
+        let mut done = Delivery::default();
         // Down, refusing, TLS or login failure: nothing is lost, everything waits.
         let unreachable = match &self.inner {
             Inner::Smtp(t) => match tokio::time::timeout(self.bound, t.test_connection()).await {
@@ -223,7 +294,7 @@ impl Mailer {
             let until = crate::clock::now().max(now) + lease;
             let claimer = self.claimer.clone();
             let Some(m) = store
-                .call(move |s| s.claim_mail(now, until, &claimer))
+                .call(move |s| s.claim_mail(now, until, &claimer, None))
                 .await?
             else {
                 break;

@@ -40,6 +40,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0006_outbox_claim.sql")),
     M::up(include_str!("migrations/0007_events.sql")),
     M::up(include_str!("migrations/0008_facts.sql")),
+    M::up(include_str!("migrations/0009_channels.sql")),
 ];
 
 /// Why the store failed.

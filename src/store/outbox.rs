@@ -15,8 +15,10 @@ pub struct NewMail {
     pub key: String,
     /// The stable Message-ID (without angle brackets).
     pub message_id: String,
-    /// One address.
+    /// One address (for a channel: `channel:<id>`).
     pub recipient: String,
+    /// The `[[channel]]` it goes through (`None`: mail through `[email]`).
+    pub channel: Option<String>,
     /// Subject line (already free of control characters), for the outbox listing.
     pub subject: String,
     /// What happened, as JSON (`notify::event::Event`): the message is rendered from it when
@@ -35,6 +37,8 @@ pub struct Mail {
     pub message_id: String,
     /// Recipient.
     pub recipient: String,
+    /// The `[[channel]]` it goes through (`None`: mail through `[email]`).
+    pub channel: Option<String>,
     /// Subject.
     pub subject: String,
     /// Plain-text part.
@@ -104,15 +108,15 @@ pub(super) fn enqueue(
         )?;
         super::execute(tx,
             "INSERT OR IGNORE INTO outbox (kind, key, message_id, recipient, target_id, version_id, subject,
-                                           body_text, body_html, created_at, next_attempt_at, event_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '', '', ?8, ?8, (SELECT id FROM event WHERE key = ?2))",
-            params![m.kind, m.key, m.message_id, m.recipient, target_id, version_id, m.subject, ts(at)],
+                                           body_text, body_html, created_at, next_attempt_at, event_id, channel)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '', '', ?8, ?8, (SELECT id FROM event WHERE key = ?2), ?9)",
+            params![m.kind, m.key, m.message_id, m.recipient, target_id, version_id, m.subject, ts(at), m.channel],
         )?;
     }
     Ok(())
 }
 
-const MAIL_COLUMNS: &str = "id, kind, message_id, recipient, subject, body_text, body_html, created_at, status, attempts, last_error, sent_at, event_id, (SELECT payload FROM event WHERE event.id = outbox.event_id)";
+const MAIL_COLUMNS: &str = "id, kind, message_id, recipient, subject, body_text, body_html, created_at, status, attempts, last_error, sent_at, event_id, (SELECT payload FROM event WHERE event.id = outbox.event_id), channel";
 
 fn mail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Mail> {
     Ok(Mail {
@@ -130,6 +134,7 @@ fn mail(r: &rusqlite::Row<'_>) -> rusqlite::Result<Mail> {
         sent_at: r.get(11)?,
         event_id: r.get(12)?,
         event: r.get(13)?,
+        channel: r.get(14)?,
     })
 }
 
@@ -160,21 +165,41 @@ impl Store {
     /// Claims the oldest pending mail due at `now` that no other sender holds, until `until`:
     /// one atomic statement, so of two senders racing for a row exactly one gets it. A claim
     /// ends when the row is marked sent or failed, or when `until` passes (the claimer died).
+    ///
+    /// `channel` picks the rows of one channel (`None`: mail through `[email]`), so that each
+    /// channel is delivered on its own and a slow one holds up no other.
     pub fn claim_mail(
         &mut self,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
         claimer: &str,
+        channel: Option<&str>,
     ) -> Result<Option<Mail>, StoreError> {
         let sql = format!(
             "UPDATE outbox SET claimed_until = ?2, claimed_by = ?3 WHERE id = (
                  SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
-                   AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY id LIMIT 1)
+                   AND (claimed_until IS NULL OR claimed_until <= ?1) AND channel IS ?4
+                 ORDER BY id LIMIT 1)
              RETURNING {MAIL_COLUMNS}"
         );
         self.conn
-            .query_row(&sql, params![ts(now), ts(until), claimer], mail)
+            .query_row(&sql, params![ts(now), ts(until), claimer, channel], mail)
             .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Fails for good the pending rows of channels no longer in the watchlist (`known`: the
+    /// channels there), so that they are shown rather than kept forever.
+    pub fn fail_orphan_rows(&mut self, known: &[String]) -> Result<usize, StoreError> {
+        let list = serde_json::to_string(known).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .execute(
+                "UPDATE outbox SET status = 'failed',
+                        last_error = 'channel ' || channel || ' is no longer in the watchlist'
+                 WHERE status = 'pending' AND channel IS NOT NULL
+                   AND channel NOT IN (SELECT value FROM json_each(?1))",
+                [list],
+            )
             .map_err(|e| self.err(e))
     }
 

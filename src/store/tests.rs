@@ -249,6 +249,7 @@ fn mail(key: &str) -> NewMail {
         key: key.into(),
         message_id: format!("{key}@policywatch"),
         recipient: "a@example.com".into(),
+        channel: None,
         subject: "s".into(),
         event: format!("{{\"event\":\"test\",\"at\":\"{key}\"}}"),
     }
@@ -293,10 +294,10 @@ fn a_claimed_row_is_held_until_marked_or_until_its_lease_ends() {
         .unwrap();
     let now = Utc::now();
     let lease = now + chrono::Duration::minutes(2);
-    let first = a.claim_mail(now, lease, "a").unwrap().unwrap();
-    let second = b.claim_mail(now, lease, "b").unwrap().unwrap();
+    let first = a.claim_mail(now, lease, "a", None).unwrap().unwrap();
+    let second = b.claim_mail(now, lease, "b", None).unwrap().unwrap();
     assert_ne!(first.id, second.id, "a claimed row is not claimed again");
-    assert!(a.claim_mail(now, lease, "a").unwrap().is_none());
+    assert!(a.claim_mail(now, lease, "a", None).unwrap().is_none());
     assert!(
         b.due_mail(now).unwrap().is_empty(),
         "claimed rows are not due"
@@ -304,7 +305,7 @@ fn a_claimed_row_is_held_until_marked_or_until_its_lease_ends() {
     // the claimer of `first` died: once its lease ends the row is due again
     let later = lease + chrono::Duration::seconds(1);
     let again = b
-        .claim_mail(later, later + chrono::Duration::minutes(2), "b")
+        .claim_mail(later, later + chrono::Duration::minutes(2), "b", None)
         .unwrap()
         .unwrap();
     assert_eq!(again.id, first.id);
@@ -312,7 +313,7 @@ fn a_claimed_row_is_held_until_marked_or_until_its_lease_ends() {
     // a failed attempt ends the claim too: due again at its retry time
     a.mail_failed(second.id, "451", Some(later)).unwrap();
     let third = a
-        .claim_mail(later, later + chrono::Duration::minutes(2), "a")
+        .claim_mail(later, later + chrono::Duration::minutes(2), "a", None)
         .unwrap();
     assert_eq!(third.map(|m| m.id), Some(second.id));
     // a sender that stops releases its claims: due again at once

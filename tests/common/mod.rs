@@ -247,6 +247,29 @@ impl TestEnv {
         page
     }
 
+    /// A receiver of notifications: any method on any path under `prefix`, answering 200 `{}`
+    /// until told otherwise; it records every request.
+    pub async fn receiver(&self, prefix: &str) -> Page {
+        let page = Page {
+            state: Arc::new(Mutex::new(PageState {
+                body: "{}".into(),
+                content_type: "application/json".into(),
+                fresh_noise: false,
+                ..PageState::default()
+            })),
+            requests: Arc::default(),
+            counter: Arc::default(),
+        };
+        Mock::given(wiremock::matchers::path_regex(format!(
+            "^{}",
+            regex::escape(prefix)
+        )))
+        .respond_with(page.clone())
+        .mount(&self.server)
+        .await;
+        page
+    }
+
     pub fn url(&self, route: &str) -> String {
         format!("{}{route}", self.server.uri())
     }
