@@ -69,8 +69,11 @@ async fn one_ai_change_gives_one_request_per_channel_of_the_documented_shape() {
         assert!(p.requests().is_empty(), "a first version is a baseline");
     }
     page.serve(linkedin_version("privacy-policy/2024-09-19.md"));
-    let (code, _) = env.check(&[]);
-    assert_eq!(code, 0);
+    env.set_env("RUST_LOG", "trace");
+    let out = env.run(&["check-now", "--json"]);
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(log.contains("notification sent"), "{log}");
 
     let hook = r.hook.requests();
     assert_eq!(hook.len(), 1);
@@ -151,7 +154,7 @@ async fn one_ai_change_gives_one_request_per_channel_of_the_documented_shape() {
     }
     // no secret in the outbox listing, status, or the database
     let shown = format!(
-        "{}{}",
+        "{log}{}{}",
         env.stdout(&["outbox", "--json"]),
         env.stdout(&["status"])
     );
