@@ -230,6 +230,16 @@ async fn a_receiver_down_then_up_gets_it_once_and_a_400_is_failed_for_good() {
     // the listing shows it for people too
     assert!(env.stdout(&["outbox"]).contains("HTTP 400"));
     assert_eq!(row(&all, "teams")["status"], "sent");
+    // a 429 waits as long as the receiver asked (an hour), not the first backoff (30 s)
+    let db = rusqlite::Connection::open(env.db_path()).unwrap();
+    let wait: f64 = db
+        .query_row(
+            "SELECT (julianday(next_attempt_at) - julianday(created_at)) * 86400 FROM outbox WHERE channel = 'ntfy'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!((3500.0..3700.0).contains(&wait), "waits {wait} s");
 
     // the receiver is back: retried at once on request, delivered once, same idempotency key
     r.hook.set(|s| s.status = 200);
