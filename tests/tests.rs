@@ -16,6 +16,7 @@ mod faults_http;
 mod faults_process;
 mod feeds;
 mod hostile;
+mod languages;
 mod people;
 mod report;
 mod watchlist;

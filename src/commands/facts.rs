@@ -60,7 +60,11 @@ pub(super) async fn facts(cli: &Cli, ask: &Ask<'_>) -> Result<Outcome, CommandEr
         return Ok(Outcome::BadInput);
     };
     let rules = wl.fact_rules();
-    let pages: Vec<&Target> = wl.targets.iter().filter(|t| t.kind == Kind::Page).collect();
+    let pages: Vec<&Target> = wl
+        .by_document()
+        .into_iter()
+        .filter(|t| t.kind == Kind::Page)
+        .collect();
     if ask.recompute {
         let classes = wl.rule_set();
         for t in &pages {
@@ -197,9 +201,16 @@ fn recompute(
 
 /// A matrix row: the target with its region, then each fact's value and since when.
 fn row_of(t: &Target, cells: Option<&[(Fact, &str, &str)]>) -> Vec<String> {
-    let name = match &t.region {
-        Some(r) => format!("{} ({r})", t.id),
-        None => t.id.to_string(),
+    let about: Vec<&str> = t
+        .region
+        .as_deref()
+        .into_iter()
+        .chain((t.language_set || t.language != "en").then_some(t.language.as_str()))
+        .collect();
+    let name = if about.is_empty() {
+        t.id.to_string()
+    } else {
+        format!("{} ({})", t.id, about.join(", "))
     };
     let mut row = vec![name];
     match cells {

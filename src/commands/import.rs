@@ -131,6 +131,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
                 matched_terms: &verdict.matched_terms,
                 new_items: &[],
                 facts: Some((fact_rules.fingerprint.as_str(), &now, &plain)),
+                language: Some(&t.language),
             }),
             seen: None,
             extract_key: Some(IMPORTED_KEY),

@@ -26,14 +26,19 @@ pub(super) async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, 
     };
     let mut docs = Vec::new();
     let mut pages = 0;
-    for t in &wl.targets {
+    // the languages of one document side by side
+    for t in wl.by_document() {
         let versions = store.history(t.id.as_str())?;
         if versions.is_empty() {
             continue;
         }
         let mut doc = DocData {
             id: t.id.to_string(),
-            name: t.name.clone(),
+            name: if t.language_set || t.language != "en" {
+                format!("{} ({})", t.name, t.language)
+            } else {
+                t.name.clone()
+            },
             url: t.url.to_string(),
             current: String::new(),
             versions: versions.clone(),

@@ -50,6 +50,8 @@ struct Line<'a> {
     #[serde(flatten)]
     status: &'a crate::store::TargetStatus,
     next_run: Option<String>,
+    document: &'a str,
+    language: &'a str,
 }
 
 pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandError> {
@@ -63,7 +65,7 @@ pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandErro
     let pending = store.pending_mail()?;
     let now = crate::clock::now();
     let mut lines = Vec::new();
-    for t in wl.targets.iter() {
+    for t in wl.by_document() {
         let status = known
             .iter()
             .find(|s| s.target == t.id.as_str())
@@ -82,17 +84,19 @@ pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandErro
             .then(|| t.schedule.next_after(now))
             .flatten()
             .map(crate::store::timestamp);
-        lines.push((status, next));
+        lines.push((status, next, t));
     }
     let mut out = std::io::stdout().lock();
     if json {
-        for (status, next_run) in &lines {
+        for (status, next_run, t) in &lines {
             writeln!(
                 out,
                 "{}",
                 serde_json::to_string(&Line {
                     status,
-                    next_run: next_run.clone()
+                    next_run: next_run.clone(),
+                    document: &t.document,
+                    language: &t.language,
                 })
                 .unwrap_or_default()
             )?;
@@ -103,9 +107,10 @@ pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandErro
     let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
     let rows: Vec<Vec<String>> = lines
         .iter()
-        .map(|(s, next)| {
+        .map(|(s, next, t)| {
             vec![
                 s.target.clone(),
+                t.language.clone(),
                 dash(&s.last_checked_at),
                 dash(&s.last_result),
                 dash(&s.last_change_at),
@@ -121,6 +126,7 @@ pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandErro
         output::table(
             &[
                 "TARGET",
+                "LANG",
                 "LAST CHECK",
                 "RESULT",
                 "LAST CHANGE",

@@ -355,6 +355,23 @@ impl Validator<'_> {
 
     fn target(&mut self, name: &str, raw: RawTarget, d: &Defaults) -> Option<Target> {
         let before = self.errors.len();
+        let language = match &raw.language {
+            None => Some("en".to_string()),
+            Some(l) if crate::extract::language_tag(l.get_ref()).is_some() => {
+                crate::extract::language_tag(l.get_ref())
+            }
+            Some(l) => {
+                self.err(
+                    l.span().start,
+                    &format!("{name}.language"),
+                    format!(
+                        "invalid language {:?}: a BCP 47 tag such as \"de\" or \"pt-BR\"",
+                        l.get_ref()
+                    ),
+                );
+                None
+            }
+        };
         let id = TargetId::parse(raw.id.get_ref())
             .map_err(|m| self.err(raw.id.span().start, &format!("{name}.id"), m))
             .ok();
@@ -435,6 +452,10 @@ impl Validator<'_> {
             return None;
         }
         let id = id?;
+        let document = raw
+            .document
+            .as_ref()
+            .map_or_else(|| id.to_string(), |d| d.get_ref().trim().to_string());
         let extract_key = {
             let select: Vec<&str> = select.iter().map(extract::CssSelector::source).collect();
             let remove: Vec<&str> = remove.iter().map(extract::CssSelector::source).collect();
@@ -476,6 +497,9 @@ impl Validator<'_> {
                 .region
                 .map(|r| r.into_inner().trim().to_string())
                 .filter(|r| !r.is_empty()),
+            language_set: raw.language.is_some(),
+            language: language?,
+            document,
         })
     }
 }

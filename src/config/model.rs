@@ -85,6 +85,15 @@ pub struct Target {
     pub max_items: usize,
     /// Who the document covers ("global", "EU/EEA/CH"), for the facts matrix.
     pub region: Option<String>,
+    /// The language asked for (BCP 47, `en` by default): sent as `Accept-Language`, and a
+    /// page that declares another is a failed check.
+    pub language: String,
+    /// Whether the watchlist names the language: only then is a page that declares another a
+    /// failed check (a target without `language` is read as English but never refused, so an
+    /// upgrade cannot silence a monitor whose page declares no or another language).
+    pub language_set: bool,
+    /// The document this target is one language of (its id by default).
+    pub document: String,
     /// A digest of everything that shapes the extracted text (kind, selectors, caps): a
     /// byte-identical page is skipped only when this is unchanged too.
     pub extract_key: String,
@@ -140,6 +149,20 @@ impl Watchlist {
         // test says so): the merged set cannot fail.
         crate::facts::FactRules::from_specs(self.fact_rules.clone())
             .unwrap_or_else(|e| unreachable!("fact rules validated at load compile: {e}"))
+    }
+
+    /// The targets with the languages of one document together (in the order each document
+    /// first appears, English first within it).
+    pub fn by_document(&self) -> Vec<&Target> {
+        let first = |doc: &str| self.targets.iter().position(|t| t.document == doc);
+        let mut out: Vec<(usize, bool, usize, &Target)> = self
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (first(&t.document).unwrap_or(i), t.language != "en", i, t))
+            .collect();
+        out.sort_by_key(|(doc, other, i, _)| (*doc, *other, *i));
+        out.into_iter().map(|(.., t)| t).collect()
     }
 
     /// A target's name, or the id itself for one no longer in the watchlist.

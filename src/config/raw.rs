@@ -59,6 +59,10 @@ pub struct RawTarget {
     pub max_items: Option<Spanned<u64>>,
     /// Who the document covers ("global", "EU/EEA/CH"): the row name of the facts matrix.
     pub region: Option<Spanned<String>>,
+    /// The language asked for (BCP 47, default "en").
+    pub language: Option<Spanned<String>>,
+    /// Targets that are one document in several languages share this key.
+    pub document: Option<Spanned<String>>,
 }
 
 /// One `[[fact_rule]]`: a user fact rule, or an override of a built-in one by id.

@@ -267,3 +267,24 @@ fn channels_are_checked_and_their_secrets_never_come_from_the_watchlist() {
     );
     assert!(c.takes("digest") && c.takes("test"));
 }
+
+#[test]
+fn a_target_names_its_language_and_document() {
+    let src = "[[target]]\nid = \"pp-de\"\nurl = \"https://www.linkedin.com/legal/privacy-policy?_l=de_DE\"\nselect = [\"main\"]\nlanguage = \"de_DE\"\ndocument = \"pp\"\n\
+               [[target]]\nid = \"pp\"\nurl = \"https://www.linkedin.com/legal/privacy-policy\"\nselect = [\"main\"]\n";
+    let wl = parse(Path::new("w.toml"), src).unwrap();
+    let (de, en) = (&wl.targets[0], &wl.targets[1]);
+    assert_eq!(
+        (de.language.as_str(), de.language_set, de.document.as_str()),
+        ("de-DE", true, "pp")
+    );
+    assert_eq!(
+        (en.language.as_str(), en.language_set, en.document.as_str()),
+        ("en", false, "pp")
+    );
+    let e = errors(
+        "[[target]]\nid = \"x\"\nurl = \"https://example.com/\"\nselect = [\"main\"]\nlanguage = \"Deutsch\"\n",
+    );
+    assert_eq!(e[0].key.as_deref(), Some("target[1].language"));
+    assert_eq!(e[0].line, 5);
+}

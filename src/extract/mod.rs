@@ -11,6 +11,7 @@
 
 pub mod feed;
 mod html;
+mod language;
 mod normalize;
 mod parse;
 
@@ -18,6 +19,7 @@ pub use parse::MAX_DEPTH;
 
 use std::fmt;
 
+pub use language::{declared_language, language_tag, same_language};
 pub use normalize::{normalize_line, visible};
 
 /// A CSS selector parsed once, when the watchlist loads, with the text it came from.
@@ -101,6 +103,14 @@ pub enum ExtractError {
     TooDeep {
         /// The bound.
         max: usize,
+    },
+    /// The page is not in the language asked for (a CDN or a geo-redirect answered in another).
+    #[error("asked for {asked}, got {got}: the page is in another language")]
+    WrongLanguage {
+        /// The target's language.
+        asked: String,
+        /// The language the page declares.
+        got: String,
     },
     /// The text is empty or implausibly short.
     #[error(

@@ -44,6 +44,8 @@ pub struct FetchRequest<'a> {
     pub max_body: u64,
     /// `User-Agent`.
     pub user_agent: &'a str,
+    /// `Accept-Language`: the language asked for (none for links from content).
+    pub accept_language: Option<&'a str>,
     /// The URL came from fetched content (a feed item's link): only public addresses may be
     /// reached, on every hop.
     pub public_only: bool,
@@ -54,8 +56,8 @@ pub struct FetchRequest<'a> {
 pub enum Fetched {
     /// 304: the server says nothing changed since the validators we sent.
     NotModified,
-    /// A 2xx page.
-    Page(Page),
+    /// A 2xx page (boxed: a 304 carries nothing).
+    Page(Box<Page>),
 }
 
 /// A fetched page, raw.
@@ -69,6 +71,8 @@ pub struct Page {
     pub etag: Option<String>,
     /// `Last-Modified`, if sent.
     pub last_modified: Option<String>,
+    /// `Content-Language`, if sent.
+    pub content_language: Option<String>,
     /// The body, decompressed, at most `max_body` bytes.
     pub body: Vec<u8>,
 }
@@ -242,6 +246,9 @@ impl Fetcher {
         if let Some(lm) = req.last_modified {
             builder = builder.header(header::IF_MODIFIED_SINCE, lm);
         }
+        if let Some(lang) = req.accept_language {
+            builder = builder.header(header::ACCEPT_LANGUAGE, lang);
+        }
         let mut resp = builder
             .send()
             .await
@@ -290,6 +297,7 @@ impl Fetcher {
         let content_type = text_header(header::CONTENT_TYPE);
         let etag = text_header(header::ETAG);
         let last_modified = text_header(header::LAST_MODIFIED);
+        let content_language = text_header(header::CONTENT_LANGUAGE);
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, req.timeout))? {
             if body.len() as u64 + chunk.len() as u64 > req.max_body {
@@ -299,13 +307,14 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Fetched::Page(Page {
+        Ok(Fetched::Page(Box::new(Page {
             final_url,
             content_type,
             etag,
             last_modified,
+            content_language,
             body,
-        }))
+        })))
     }
 }
 

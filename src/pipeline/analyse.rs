@@ -47,6 +47,8 @@ pub struct Analysis {
     pub facts: Option<Facts>,
     /// Pages: the change in plain words (moved facts, summary).
     pub plain: Plain,
+    /// Pages: the language the page declared.
+    pub language: Option<String>,
 }
 
 impl Analysis {
@@ -87,6 +89,7 @@ pub struct Reading {
     pub changed: bool,
     seen: Option<VersionId>,
     feed: Option<Vec<FeedItem>>,
+    language: Option<String>,
 }
 
 /// Extracts one fetched body and compares its hash with the previous and recent versions.
@@ -101,9 +104,22 @@ pub fn read(
     previous_hash: Option<&str>,
     known: &[(VersionId, String)],
 ) -> Result<Reading, ExtractError> {
+    let mut language = None;
     let (text, feed) = match target.kind {
         Kind::Page => {
             let decoded = extract::decode(&page.body, page.content_type.as_deref());
+            // a page in another language than asked is never a version of this target
+            let declared = extract::declared_language(page.content_language.as_deref(), &decoded);
+            if let Some(got) = &declared
+                && target.language_set
+                && !extract::same_language(&target.language, got)
+            {
+                return Err(ExtractError::WrongLanguage {
+                    asked: target.language.clone(),
+                    got: got.clone(),
+                });
+            }
+            language = declared;
             (extract::extract(&decoded, &target.rules)?, None)
         }
         Kind::Feed => {
@@ -126,6 +142,7 @@ pub fn read(
         changed,
         seen,
         feed,
+        language,
     })
 }
 
@@ -139,6 +156,7 @@ pub fn judge(r: Reading, rules: &RuleSet, previous: Option<&Version>) -> Analysi
         changed,
         seen,
         feed,
+        language,
     } = r;
     let previous = previous.filter(|_| changed);
     let change = previous.map(|p| diff::diff(&p.text, &text));
@@ -189,6 +207,7 @@ pub fn judge(r: Reading, rules: &RuleSet, previous: Option<&Version>) -> Analysi
         new_items,
         facts: None,
         plain: Plain::default(),
+        language,
     }
 }
 

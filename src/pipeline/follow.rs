@@ -69,6 +69,7 @@ async fn article(p: &Pipeline, target: &Target, url: &url::Url) -> Result<Vec<St
         timeout: target.timeout,
         max_body: target.max_body,
         user_agent: &target.user_agent,
+        accept_language: Some(&target.language),
         public_only: !target.follow_private,
     };
     let Fetched::Page(page) = p

@@ -281,10 +281,11 @@ impl Pipeline {
             timeout: target.timeout,
             max_body: target.max_body,
             user_agent: &target.user_agent,
+            accept_language: Some(&target.language),
             public_only: false,
         };
         match self.fetcher.fetch(&request, &self.settings.retry).await? {
-            Fetched::Page(page) => Ok(Some(page)),
+            Fetched::Page(page) => Ok(Some(*page)),
             Fetched::NotModified if have_version => Ok(None),
             Fetched::NotModified => Err(CheckError::Fetch(FetchError::Other(
                 "HTTP 304 without a stored version".into(),

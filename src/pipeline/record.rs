@@ -104,6 +104,7 @@ pub(super) async fn record(
                 .facts
                 .as_ref()
                 .map(|f| (fingerprint.as_str(), f, &a.plain)),
+            language: a.language.as_deref(),
         });
         let snapshot = page.as_ref().zip(analysis.as_ref()).map(|(p, a)| Snapshot {
             url: p.final_url.as_str(),

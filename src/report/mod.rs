@@ -312,6 +312,7 @@ mod tests {
             new_items: vec![],
             summary: String::new(),
             headline: None,
+            language: None,
         }
     }
 

@@ -41,6 +41,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0007_events.sql")),
     M::up(include_str!("migrations/0008_facts.sql")),
     M::up(include_str!("migrations/0009_channels.sql")),
+    M::up(include_str!("migrations/0010_language.sql")),
 ];
 
 /// Why the store failed.

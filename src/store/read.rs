@@ -47,6 +47,9 @@ pub struct VersionMeta {
     /// Pages: the most important fact that moved, as a headline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headline: Option<String>,
+    /// The language the page declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// A feed item new in a version, as the digest lists it.
@@ -66,10 +69,11 @@ pub struct ItemNote {
 
 pub(super) const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms, v.new_items,
      (SELECT json_extract(f.plain, '$.summary') FROM version_facts f WHERE f.version_id = v.id),
-     (SELECT json_extract(f.plain, '$.headline') FROM version_facts f WHERE f.version_id = v.id)";
+     (SELECT json_extract(f.plain, '$.headline') FROM version_facts f WHERE f.version_id = v.id),
+     v.language";
 
 /// How many columns [`META_COLUMNS`] spans.
-pub(super) const META_WIDTH: usize = 12;
+pub(super) const META_WIDTH: usize = 13;
 
 fn meta(r: &Row<'_>) -> rusqlite::Result<VersionMeta> {
     meta_at(r, 0)
@@ -93,6 +97,7 @@ pub(super) fn meta_at(r: &Row<'_>, at: usize) -> rusqlite::Result<VersionMeta> {
         new_items: serde_json::from_str(&r.get::<_, String>(at + 9)?).unwrap_or_default(),
         summary: r.get::<_, Option<String>>(at + 10)?.unwrap_or_default(),
         headline: r.get(at + 11)?,
+        language: r.get(at + 12)?,
     })
 }
 

@@ -26,6 +26,7 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
             matched_terms: terms,
             new_items: &[],
             facts: None,
+            language: None,
         }),
         seen: None,
         extract_key: None,

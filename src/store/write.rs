@@ -91,6 +91,8 @@ pub struct NewVersion<'a> {
     pub matched_terms: &'a [String],
     /// Feeds: the items new in this version.
     pub new_items: &'a [ItemNote],
+    /// The language the page declared (or the target's, for an import).
+    pub language: Option<&'a str>,
     /// Pages: the facts of the text, with the fingerprint of the rules that read them, and the
     /// change to it told in plain words.
     pub facts: Option<(
@@ -179,6 +181,14 @@ impl Store {
                 )
                 .map_err(sqlite)?;
                 let id = VersionId(tx.last_insert_rowid());
+                if v.language.is_some() {
+                    super::execute(
+                        &tx,
+                        "UPDATE version SET language = ?2 WHERE id = ?1",
+                        params![id, v.language],
+                    )
+                    .map_err(sqlite)?;
+                }
                 if let Some((rules, facts, plain)) = v.facts {
                     super::facts::insert(&tx, id, rules, facts, plain).map_err(sqlite)?;
                 }

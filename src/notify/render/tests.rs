@@ -101,6 +101,7 @@ fn meta(id: i64, ai: bool, severity: &str) -> VersionMeta {
         new_items: vec![],
         summary: String::new(),
         headline: None,
+        language: None,
     }
 }
 

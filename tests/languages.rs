@@ -1,0 +1,110 @@
+//! Localised targets: the language asked for is sent, the language the page declares is kept
+//! with each version, and a page in another language is a failed check, never a version.
+
+use crate::common::{TestEnv, fixture, linkedin_page};
+
+const PAGE: &str = "/legal/privacy-policy";
+
+fn target(env: &TestEnv, language: &str) -> String {
+    format!(
+        "{}language = \"{language}\"\ndocument = \"linkedin-privacy-policy\"\n",
+        env.target("pp", PAGE)
+    )
+}
+
+/// The real Hindi shell with German text, declared German.
+fn german(text: &str) -> String {
+    linkedin_page(&format!("<h1>Datenschutzrichtlinie</h1><p>{text}</p><p>{}</p>", "Wir verarbeiten Ihre Daten, um die Dienste bereitzustellen, sie sicher zu halten und Ihnen relevante Inhalte zu zeigen. ".repeat(3)))
+        .replacen("<html lang=\"hi\">", "<html lang=\"de-DE\">", 1)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_real_french_page_is_read_for_a_french_target_and_refused_for_a_german_one() {
+    let env = TestEnv::new().await;
+    let page = env.page(PAGE).await;
+    page.serve(fixture("privacy-policy-fr/2023-06-29.html"));
+    env.write_watchlist(&target(&env, "fr"));
+    let (code, lines) = env.check(&[]);
+    assert_eq!(
+        (code, lines[0]["status"].as_str()),
+        (0, Some("new")),
+        "{}",
+        lines[0]
+    );
+    let sent = page.requests();
+    assert_eq!(
+        sent[0]
+            .headers
+            .get("accept-language")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "fr"
+    );
+    assert_eq!(env.history("pp")[0]["language"], "fr");
+
+    env.write_watchlist(&target(&env, "de"));
+    let (code, lines) = env.check(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(lines[0]["status"], "failed");
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("asked for de, got fr"),
+        "{}",
+        lines[0]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_geo_redirect_to_english_never_replaces_the_german_history() {
+    let env = TestEnv::new().await;
+    let page = env.page(PAGE).await;
+    env.write_watchlist(&target(&env, "de"));
+    page.serve(german("Gültig ab 3. November 2025."));
+    assert_eq!(env.check(&[]).1[0]["status"], "new");
+    let before = env.stdout(&["show", "pp"]);
+    // the same shell, now declaring English: a CDN answered in the wrong language
+    page.serve(german("Gültig ab 3. November 2025.").replacen("lang=\"de-DE\"", "lang=\"en\"", 1));
+    let (code, lines) = env.check(&[]);
+    assert_eq!((code, lines[0]["status"].as_str()), (1, Some("failed")));
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("asked for de, got en")
+    );
+    // a Content-Language header says so too, and wins over the page
+    page.set(|s| {
+        s.body = german("Gültig ab 4. November 2025.");
+        s.headers = vec![("Content-Language".into(), "en-US".into())];
+    });
+    let (code, _) = env.check(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        env.history("pp").len(),
+        1,
+        "no version from a page in another language"
+    );
+    assert_eq!(env.stdout(&["show", "pp"]), before);
+    // German again: checked normally
+    page.set(|s| s.headers.clear());
+    page.serve(german("Gültig ab 4. November 2025."));
+    assert_eq!(env.check(&[]).1[0]["status"], "changed");
+    assert_eq!(env.history("pp")[1]["language"], "de-DE");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_without_a_language_is_never_refused_for_one() {
+    // the shipped Hindi shell declares "hi": a target that names no language reads it
+    let env = TestEnv::new().await;
+    let page = env.page(PAGE).await;
+    env.write_watchlist(&env.target("pp", PAGE));
+    page.serve(german("Gültig ab 3. November 2025."));
+    assert_eq!(env.check(&[]).1[0]["status"], "new");
+    assert_eq!(
+        page.requests()[0].headers.get("accept-language").unwrap(),
+        "en"
+    );
+}
