@@ -124,8 +124,15 @@ pub enum Command {
     },
     /// Print the rules in force: classification (`[[rule]]`) and facts (`[[fact_rule]]`),
     /// built-ins with the watchlist's overrides.
-    #[command(after_help = "Examples:\n  policywatch rules > rules.toml")]
-    Rules,
+    #[command(
+        after_help = "Examples:\n  policywatch rules > rules.toml\n  policywatch rules --language de"
+    )]
+    Rules {
+        /// The language whose rules to print (`de`, `fr`, `es`, `it`, `nl`, `pt` have their
+        /// own; default `en`).
+        #[arg(long)]
+        language: Option<String>,
+    },
     /// What each document says about members' data and AI: a matrix of facts per target (value
     /// and since when), a fact's history, or JSON lines with quotes.
     #[command(

@@ -108,3 +108,36 @@ async fn a_target_without_a_language_is_never_refused_for_one() {
         "en"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_german_target_is_judged_by_the_german_rules() {
+    let env = TestEnv::new().await;
+    let page = env.page(PAGE).await;
+    env.write_watchlist(&target(&env, "de"));
+    page.serve(german("Gültig ab 3. November 2025."));
+    env.check(&[]);
+    // an English sentence that merely mentions AI: recorded, never an alert in German
+    page.serve(german(
+        "Gültig ab 3. November 2025. Learn more about LinkedIn's Responsible AI principles.",
+    ));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(lines[0]["status"], "changed");
+    assert_eq!(lines[0]["ai_relevant"], false, "{}", lines[0]);
+    // the German wording of the November 2025 change
+    page.serve(german(
+        "Gültig ab 3. November 2025. Learn more about LinkedIn's Responsible AI principles. \
+         Wir stützen uns auf berechtigte Interessen, um inhaltsgenerierende KI-Modelle mit Ihren Daten zu trainieren.",
+    ));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(
+        (
+            lines[0]["ai_relevant"].as_bool(),
+            lines[0]["severity"].as_str()
+        ),
+        (Some(true), Some("high")),
+        "{}",
+        lines[0]
+    );
+    let rules = env.stdout(&["rules", "--language", "de"]);
+    assert!(rules.contains("# The rules in force for de text") && rules.contains("\"trainieren\""));
+}

@@ -13,6 +13,7 @@
 //! Severity is the highest of the matched rules'; `ai_relevant` is whether any AI rule matched;
 //! a matched announcement rule marks an upcoming-update notice.
 
+pub mod lang;
 pub mod rules;
 mod text;
 
@@ -21,7 +22,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::diff::{Change, Line, LineKind};
-pub use rules::{Rule, RuleError, RuleSet, RuleSpec, merge as merge_rules, specs_toml};
+pub use rules::{Rule, RuleError, RuleSet, RuleSets, RuleSpec, merge as merge_rules, specs_toml};
 pub use text::normalize_for_match;
 
 /// How much a change matters.

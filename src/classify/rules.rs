@@ -46,6 +46,10 @@ pub struct RuleSpec {
     /// `false` turns a built-in rule off.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enabled: bool,
+    /// The language whose text it reads (`de`, `fr`…); none: every language (a watchlist
+    /// rule) or English (a built-in of the English file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 fn yes() -> bool {
@@ -135,7 +139,7 @@ impl Rule {
             }
             let pats = group
                 .iter()
-                .map(|t| term_pattern(t))
+                .map(|t| term_pattern(t, spec.language.as_deref()))
                 .collect::<Result<Vec<_>, _>>();
             with.push(alternation(&pats.map_err(|m| err("with", m))?).map_err(|m| err("with", m))?);
         }
@@ -145,7 +149,7 @@ impl Rule {
             let pats = spec
                 .except
                 .iter()
-                .map(|t| term_pattern(t))
+                .map(|t| term_pattern(t, spec.language.as_deref()))
                 .collect::<Result<Vec<_>, _>>();
             Some(alternation(&pats.map_err(|m| err("except", m))?).map_err(|m| err("except", m))?)
         };
@@ -210,7 +214,7 @@ pub fn primary_patterns(spec: &RuleSpec) -> Result<Vec<String>, RuleError> {
     }
     let mut alternatives: Vec<String> = Vec::new();
     for t in &spec.terms {
-        alternatives.push(term_pattern(t).map_err(|m| err("terms", m))?);
+        alternatives.push(term_pattern(t, spec.language.as_deref()).map_err(|m| err("terms", m))?);
     }
     for r in &spec.regex {
         UserRegex::new(r).map_err(|e| {
@@ -242,8 +246,12 @@ fn alternation(patterns: &[String]) -> Result<Regex, String> {
 }
 
 /// A term as a regex: each word inflected, words joined by optional spaces or hyphens, the
-/// whole on word boundaries.
-fn term_pattern(term: &str) -> Result<String, String> {
+/// whole on word boundaries. English words get English inflections; a word of another language
+/// becomes its Snowball stem (rust-stemmers) followed by any ending, so `entraîner` matches
+/// entraînement and entraînons, `trainieren` trainiert, `addestrare` addestrati. In German and
+/// Dutch, which write compounds as one word, a long stem also matches inside one
+/// (`modell` in Sprachmodelle, `trainingsdaten` through `training`).
+fn term_pattern(term: &str, language: Option<&str>) -> Result<String, String> {
     let normalised = normalize_for_match(term);
     let words: Vec<&str> = normalised
         .split(|c: char| c.is_whitespace() || c == '-')
@@ -252,12 +260,31 @@ fn term_pattern(term: &str) -> Result<String, String> {
     if words.is_empty() {
         return Err(format!("empty term {term:?}"));
     }
-    let inner = words
-        .iter()
-        .map(|w| inflect(w))
-        .collect::<Vec<_>>()
-        .join(r"[\s\-]*");
-    Ok(format!(r"\b{inner}\b"))
+    let lang = language.map(super::lang::primary).filter(|l| l != "en");
+    let Some(stemmer) = lang.as_deref().and_then(super::lang::stemmer) else {
+        let inner = words
+            .iter()
+            .map(|w| inflect(w))
+            .collect::<Vec<_>>()
+            .join(r"[\s\-]*");
+        return Ok(format!(r"\b{inner}\b"));
+    };
+    let compounds = matches!(lang.as_deref(), Some("de" | "nl"));
+    let mut open = true;
+    let mut parts = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let (pattern, stemmed) = super::lang::stem_pattern(w, &stemmer);
+        if i == 0 && compounds && stemmed.is_some_and(|s| s.chars().count() >= 6) {
+            open = false;
+        }
+        parts.push(pattern);
+    }
+    let inner = parts.join(r"[\s\-]*");
+    Ok(if open {
+        format!(r"\b{inner}\b")
+    } else {
+        format!(r"{inner}\b")
+    })
 }
 
 /// A word with its common English inflections.
@@ -292,6 +319,51 @@ pub fn builtin_specs() -> Vec<RuleSpec> {
     toml::from_str::<RuleFile>(DEFAULT_RULES)
         .map(|f| f.rule)
         .unwrap_or_else(|e| unreachable!("built-in rules: {e}"))
+}
+
+/// The built-in specs of a language (`de-DE` reads as `de`); a language without rules of its
+/// own gets none (its targets use the English rules: see [`merge_for`]).
+pub fn builtin_specs_for(language: &str) -> Option<Vec<RuleSpec>> {
+    let lang = super::lang::primary(language);
+    if lang == "en" {
+        return Some(builtin_specs());
+    }
+    let file = super::lang::builtin_file(&lang)?;
+    // Invariant: the compiled-in files parse (covered by a unit test).
+    let mut specs = toml::from_str::<RuleFile>(file)
+        .map(|f| f.rule)
+        .unwrap_or_else(|e| unreachable!("built-in {lang} rules: {e}"));
+    for s in &mut specs {
+        s.language = Some(lang.clone());
+    }
+    Some(specs)
+}
+
+/// The effective rules of a language: its built-ins (English ones for a language that has
+/// none), replaced or extended by the user specs that name this language or none.
+pub fn merge_for(language: &str, user: &[RuleSpec]) -> Vec<RuleSpec> {
+    let lang = super::lang::primary(language);
+    let (mut specs, own) = match builtin_specs_for(&lang) {
+        Some(s) => (s, lang.clone()),
+        None => (builtin_specs(), "en".to_string()),
+    };
+    for u in user.iter().filter(|u| {
+        u.language
+            .as_deref()
+            .is_none_or(|l| super::lang::primary(l) == lang)
+    }) {
+        let mut u = u.clone();
+        // a rule for every language reads this one's words
+        if u.language.is_none() && own != "en" {
+            u.language = Some(own.clone());
+        }
+        match specs.iter_mut().find(|s| s.id == u.id) {
+            Some(s) => *s = u,
+            None => specs.push(u),
+        }
+    }
+    specs.retain(|s| s.enabled);
+    specs
 }
 
 /// Rule specs as TOML (`[[rule]]` tables), as `policywatch rules` prints them.
@@ -352,5 +424,41 @@ impl RuleSet {
     /// The effective rules as TOML.
     pub fn to_toml(&self) -> String {
         specs_toml(&self.specs)
+    }
+}
+
+/// The compiled rules of each language the targets read, English always among them.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSets {
+    sets: Vec<(String, RuleSet)>,
+}
+
+impl RuleSets {
+    /// Compiles the rules of each of `languages` (and English) with the user specs.
+    pub fn build<'a>(
+        languages: impl IntoIterator<Item = &'a str>,
+        user: &[RuleSpec],
+    ) -> Result<Self, String> {
+        let mut sets: Vec<(String, RuleSet)> = Vec::new();
+        for lang in std::iter::once("en")
+            .chain(languages)
+            .map(super::lang::primary)
+        {
+            if !sets.iter().any(|(l, _)| *l == lang) {
+                sets.push((lang.clone(), RuleSet::compile(merge_for(&lang, user))?));
+            }
+        }
+        Ok(Self { sets })
+    }
+
+    /// The rules for text in `language` (English for one not compiled here).
+    pub fn get(&self, language: &str) -> &RuleSet {
+        static EMPTY: std::sync::LazyLock<RuleSet> = std::sync::LazyLock::new(RuleSet::default);
+        let lang = super::lang::primary(language);
+        self.sets
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .or_else(|| self.sets.iter().find(|(l, _)| l == "en"))
+            .map_or(&*EMPTY, |(_, s)| s)
     }
 }

@@ -273,6 +273,7 @@ fn user_rules_extend_and_override() {
         with: vec![],
         except: vec![],
         enabled: true,
+        language: None,
     };
     let off = RuleSpec {
         id: "ai-features".into(),
@@ -303,6 +304,7 @@ fn broken_user_rules_are_refused_with_the_key() {
             with: vec![],
             except: vec![],
             enabled: true,
+            language: None,
         };
         f(&mut s);
         Rule::compile(&s).unwrap_err()
@@ -326,5 +328,117 @@ fn a_pages_long_sentence_is_judged_whole_and_quoted_short() {
     for m in &v.matches {
         assert!(m.sentence.len() <= 2_003, "{}", m.sentence.len());
         assert!(m.sentence.ends_with('…'));
+    }
+}
+
+/// Verdicts on one added sentence, in a language's rules.
+fn judged(language: &str, old: &str, new: &str) -> Verdict {
+    let rules = RuleSet::compile(rules::merge_for(language, &[])).unwrap();
+    classify(&crate::diff::diff(old, new), &rules)
+}
+
+#[test]
+fn every_language_has_rules_that_compile_with_the_english_ids() {
+    let en: Vec<String> = rules::builtin_specs().into_iter().map(|s| s.id).collect();
+    for lang in lang::LANGUAGES {
+        let specs = rules::builtin_specs_for(lang).unwrap();
+        let ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
+        for id in &ids {
+            assert!(en.contains(id), "{lang}: {id} is not an English rule id");
+        }
+        RuleSet::compile(specs).unwrap_or_else(|e| panic!("{lang}: {e}"));
+    }
+    // a language without rules of its own reads with the English ones
+    assert!(rules::builtin_specs_for("pl").is_none());
+    assert_eq!(rules::merge_for("pl", &[]).len(), en.len());
+}
+
+#[test]
+fn ai_training_is_found_in_each_language_through_its_inflections() {
+    let base = "Wir schützen Ihre Privatsphäre.";
+    let cases = [
+        (
+            "de",
+            "Wir verwenden Ihre Beiträge, um unsere KI-Modelle zu trainieren.",
+        ),
+        (
+            "de",
+            "Ihre Daten fließen in das Training generativer Sprachmodelle ein.",
+        ),
+        (
+            "fr",
+            "Nous utilisons vos publications pour l'entraînement de nos modèles d'IA générative.",
+        ),
+        (
+            "es",
+            "Usamos tus publicaciones para entrenar nuestros modelos de IA.",
+        ),
+        (
+            "it",
+            "Utilizziamo i tuoi post per addestrare i nostri modelli di IA generativa.",
+        ),
+        (
+            "nl",
+            "Wij gebruiken uw berichten om onze AI-modellen te trainen.",
+        ),
+        (
+            "pt",
+            "Usamos suas publicações para treinar nossos modelos de IA generativa.",
+        ),
+    ];
+    for (lang, sentence) in cases {
+        let v = judged(lang, base, &format!("{base} {sentence}"));
+        assert!(
+            v.ai_relevant && v.severity == Severity::High,
+            "{lang}: {sentence}: {v:?}"
+        );
+    }
+}
+
+#[test]
+fn each_language_reads_its_own_words_not_an_english_sentence_with_ai_in_it() {
+    let base = "Nous protégeons votre vie privée.";
+    for lang in ["de", "fr", "es", "it", "nl", "pt"] {
+        let v = judged(
+            lang,
+            base,
+            &format!("{base} See LinkedIn's Responsible AI principles."),
+        );
+        assert!(!v.ai_relevant, "{lang}: {v:?}");
+        // cosmetic: punctuation and case only
+        let v = judged(
+            lang,
+            "Wir verwenden Ihre Beiträge, um KI-Modelle zu trainieren.",
+            "Wir verwenden Ihre Beiträge um KI-Modelle zu trainieren",
+        );
+        assert!(!v.ai_relevant, "{lang}: cosmetic: {v:?}");
+    }
+}
+
+#[test]
+fn announcements_are_recognised_in_each_language() {
+    let cases = [
+        (
+            "de",
+            "Wir aktualisieren unsere Nutzervereinbarung am 3. November 2025.",
+        ),
+        (
+            "fr",
+            "Nous mettons à jour nos conditions le 3 novembre 2025.",
+        ),
+        (
+            "es",
+            "Actualizamos nuestras condiciones el 3 de noviembre de 2025.",
+        ),
+        ("it", "Aggiorniamo le nostre condizioni il 3 novembre 2025."),
+        ("nl", "Wij werken onze voorwaarden bij op 3 november 2025."),
+        (
+            "pt",
+            "Estamos atualizando nossos termos em 3 de novembro de 2025.",
+        ),
+    ];
+    for (lang, sentence) in cases {
+        let v = judged(lang, "Texte.", &format!("Texte. {sentence}"));
+        assert!(v.announcement, "{lang}: {sentence}: {v:?}");
     }
 }

@@ -66,7 +66,7 @@ pub(super) async fn facts(cli: &Cli, ask: &Ask<'_>) -> Result<Outcome, CommandEr
         .filter(|t| t.kind == Kind::Page)
         .collect();
     if ask.recompute {
-        let classes = wl.rule_set();
+        let classes = wl.rule_sets();
         for t in &pages {
             let n = recompute(&mut store, t, &rules, &classes)?;
             say!("{}: facts of {n} version(s) read again", t.id);
@@ -165,7 +165,7 @@ fn recompute(
     store: &mut Store,
     t: &Target,
     rules: &FactRules,
-    classes: &crate::classify::RuleSet,
+    classes: &crate::classify::RuleSets,
 ) -> Result<usize, CommandError> {
     let id = t.id.as_str();
     let stale = store.stale_facts(id, &rules.fingerprint)?;
@@ -187,7 +187,7 @@ fn recompute(
         if is_stale {
             let plain = match &previous {
                 Some((old_text, old)) => {
-                    let verdict = classify(&diff::diff(old_text, &text), classes);
+                    let verdict = classify(&diff::diff(old_text, &text), classes.get(&t.language));
                     Plain::tell(&t.name, t.region.as_deref(), old, &now, &verdict)
                 }
                 None => Plain::default(),

@@ -79,7 +79,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
         );
         return Ok(Outcome::BadInput);
     }
-    let rules = wl.rule_set();
+    let rules = wl.rule_set_for(&t.language);
     let fact_rules = wl.fact_rules();
     let mut previous: Option<String> = match history.last() {
         Some(v) => store.version(target, Some(v.id))?.map(|v| v.text),

@@ -214,9 +214,13 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             };
             let change = diff::diff(&old.text, &new.text);
             let wl = config::load(&cli.watchlist).ok();
+            let language = wl
+                .as_ref()
+                .and_then(|w| w.targets.iter().find(|t| t.id.as_str() == target))
+                .map_or("en", |t| t.language.as_str());
             let rules = wl
                 .as_ref()
-                .map_or_else(RuleSet::builtin, Watchlist::rule_set);
+                .map_or_else(RuleSet::builtin, |w| w.rule_set_for(language));
             let verdict = classify(&change, &rules);
             let fact_rules = wl
                 .as_ref()
@@ -259,10 +263,15 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             ))?;
             Ok(Outcome::Ok)
         }
-        Command::Rules => {
+        Command::Rules { language } => {
+            let lang = language.as_deref().unwrap_or("en");
+            if language.is_some() && crate::extract::language_tag(lang).is_none() {
+                eprintln!("policywatch: invalid language {lang:?}: a tag such as \"de\"");
+                return Ok(Outcome::BadInput);
+            }
             let rules = match config::load(&cli.watchlist) {
-                Ok(wl) => wl.rules,
-                Err(_) if !cli.watchlist.exists() => crate::classify::merge_rules(&[]),
+                Ok(wl) => crate::classify::rules::merge_for(lang, &wl.user_rules),
+                Err(_) if !cli.watchlist.exists() => crate::classify::rules::merge_for(lang, &[]),
                 Err(_) => {
                     load(&cli);
                     return Ok(Outcome::BadInput);
@@ -273,7 +282,12 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 Err(_) => crate::facts::rules::merge(&[]),
             };
             say_raw!(
-                "# The rules in force: built-ins with the watchlist's [[rule]] overrides.\n\n{}\n# The fact rules in force: built-ins with the watchlist's [[fact_rule]] overrides\n# (`policywatch facts --recompute` after changing them).\n\n{}",
+                "# The rules in force for {lang} text: built-ins with the watchlist's [[rule]] overrides{}.\n\n{}\n# The fact rules in force: built-ins with the watchlist's [[fact_rule]] overrides\n# (`policywatch facts --recompute` after changing them).\n\n{}",
+                if crate::classify::rules::builtin_specs_for(lang).is_some() {
+                    ""
+                } else {
+                    " (no built-in rules of its own: the English ones)"
+                },
                 crate::classify::specs_toml(&rules),
                 crate::facts::rules::specs_toml(&fact_rules)
             );

@@ -15,7 +15,7 @@ pub(super) async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, 
     let Some(store) = open_store(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    let rules = wl.rule_set();
+    let rules = wl.rule_sets();
     let fact_rules = wl.fact_rules();
     let put = |path: &str, html: &str| -> Result<(), CommandError> {
         let file = out.join(path);
@@ -63,7 +63,7 @@ pub(super) async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, 
             };
             if let Some((old, old_text)) = previous.take() {
                 let change = diff::diff(&old_text, &text);
-                let verdict = classify(&change, &rules);
+                let verdict = classify(&change, rules.get(&t.language));
                 let plain = match doc.facts.last() {
                     Some((_, _, old_facts)) => crate::facts::summary::Plain::tell(
                         &t.name,

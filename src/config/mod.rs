@@ -280,6 +280,7 @@ impl Validator<'_> {
             host_delay: d.host_delay,
             targets: out,
             rules,
+            user_rules,
             fact_rules,
         }
     }

@@ -122,6 +122,8 @@ pub struct Watchlist {
     /// user rule was compiled once when the file was checked; the whole set is compiled by
     /// [`Watchlist::rule_set`] only for commands that classify.
     pub rules: Vec<RuleSpec>,
+    /// The file's own `[[rule]]`s, for the rules of other languages.
+    pub user_rules: Vec<RuleSpec>,
     /// The fact rules: built-ins with the file's `[[fact_rule]]` overrides, as specs (each
     /// compiled once when the file was loaded, so [`Watchlist::fact_rules`] cannot fail).
     pub fact_rules: Vec<crate::facts::FactRuleSpec>,
@@ -134,13 +136,24 @@ pub struct Watchlist {
 }
 
 impl Watchlist {
-    /// The rules compiled (a few milliseconds, about a megabyte): only for commands that
-    /// classify.
-    pub fn rule_set(&self) -> RuleSet {
-        // Every user rule compiled when the file was loaded, and the built-ins compile (a
-        // unit test says so): the merged set cannot fail.
-        RuleSet::compile(self.rules.clone())
-            .unwrap_or_else(|e| unreachable!("rules validated at load compile: {e}"))
+    /// The rules of one language compiled (English for a language without rules of its own).
+    pub fn rule_set_for(&self, language: &str) -> RuleSet {
+        // Every user rule compiled when the file was loaded, and the built-ins of every
+        // language compile (a unit test says so): the merged set cannot fail.
+        RuleSet::compile(crate::classify::rules::merge_for(
+            language,
+            &self.user_rules,
+        ))
+        .unwrap_or_else(|e| unreachable!("rules validated at load compile: {e}"))
+    }
+
+    /// The rules of every language the targets read, compiled.
+    pub fn rule_sets(&self) -> crate::classify::RuleSets {
+        crate::classify::RuleSets::build(
+            self.targets.iter().map(|t| t.language.as_str()),
+            &self.user_rules,
+        )
+        .unwrap_or_else(|e| unreachable!("rules validated at load compile: {e}"))
     }
 
     /// The fact rules compiled: only for commands that read facts.

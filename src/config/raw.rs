@@ -95,6 +95,8 @@ pub struct RawRule {
     pub with: Option<Spanned<Vec<Vec<String>>>>,
     pub except: Option<Spanned<Vec<String>>>,
     pub enabled: Option<bool>,
+    /// The language whose text the rule reads (default: every language).
+    pub language: Option<Spanned<String>>,
 }
 
 /// `[email]`

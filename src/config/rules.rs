@@ -74,7 +74,21 @@ impl Validator<'_> {
                     .map(|t| t.get_ref().clone())
                     .unwrap_or_default(),
                 enabled,
+                language: raw
+                    .language
+                    .as_ref()
+                    .map(|l| crate::classify::lang::primary(l.get_ref())),
             };
+            if let Some(l) = &raw.language
+                && crate::extract::language_tag(l.get_ref()).is_none()
+            {
+                self.err(
+                    l.span().start,
+                    &format!("{name}.language"),
+                    format!("invalid language {:?}: a tag such as \"de\"", l.get_ref()),
+                );
+                continue;
+            }
             if enabled && let Err(e) = Rule::compile(&spec) {
                 self.err(at(e.field), &format!("{name}.{}", e.field), e.message);
                 continue;

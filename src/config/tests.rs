@@ -141,7 +141,7 @@ fn rule_tables_extend_and_override_the_built_ins() {
          [[rule]]\nid = \"ai-features\"\nseverity = \"low\"\nterms = [\"AI\"]\nwith = [[\"feature\"]]\n"
     );
     let wl = parse(Path::new("w.toml"), &src).unwrap();
-    let set = wl.rule_set();
+    let set = wl.rule_set_for("en");
     let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
     assert!(ids.contains(&"biometrics") && ids.contains(&"ai-training"));
     assert!(!ids.contains(&"data-use"));

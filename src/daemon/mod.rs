@@ -28,7 +28,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::classify::{RuleSet, RuleSpec};
+use crate::classify::{RuleSets, RuleSpec};
 use crate::config::{self, Target, TargetId, Watchlist};
 use crate::fetch::Fetcher;
 use crate::notify::send::Mailer;
@@ -112,8 +112,11 @@ impl Loaded {
     fn pipeline(&mut self, store: &SharedStore, fetcher: &Fetcher) -> Arc<Pipeline> {
         let pipeline = self.pipeline.get_or_insert_with(|| {
             // The same specs compiled when the watchlist was loaded; compiling is deterministic.
-            let rules = RuleSet::compile(self.rules.clone())
-                .unwrap_or_else(|e| unreachable!("loaded rules compile again: {e}"));
+            let rules = RuleSets::build(
+                self.wl.targets.iter().map(|t| t.language.as_str()),
+                &self.rules,
+            )
+            .unwrap_or_else(|e| unreachable!("loaded rules compile again: {e}"));
             let settings = Settings::new(&self.wl, rules);
             Arc::new(Pipeline::new(store.clone(), fetcher.clone(), settings))
         });
@@ -133,7 +136,9 @@ async fn release_memory(store: &SharedStore) {
 }
 
 fn load(mut wl: Watchlist) -> Loaded {
-    let rules = std::mem::take(&mut wl.rules);
+    // the file's own rules: each round compiles them with the built-ins of its languages
+    let rules = std::mem::take(&mut wl.user_rules);
+    wl.rules.clear();
     let targets = wl
         .targets
         .iter()

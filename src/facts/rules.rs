@@ -147,6 +147,7 @@ fn matcher_of(id: &str) -> RuleSpec {
         with: Vec::new(),
         except: Vec::new(),
         enabled: true,
+        language: None,
     }
 }
 

@@ -81,10 +81,11 @@ async fn article(p: &Pipeline, target: &Target, url: &url::Url) -> Result<Vec<St
         return Err("HTTP 304 to an unconditional request".into());
     };
     let settings = std::sync::Arc::clone(&p.settings);
+    let language = target.language.clone();
     tokio::task::spawn_blocking(move || {
         let html = extract::decode(&page.body, page.content_type.as_deref());
         let text = extract::article_text(&html).map_err(|e| e.to_string())?;
-        let verdict = classify(&diff::diff("", &text), &settings.rules);
+        let verdict = classify(&diff::diff("", &text), settings.rules.get(&language));
         let mut quotes: Vec<String> = Vec::new();
         for m in verdict.matches {
             if !quotes.contains(&m.sentence) && quotes.len() < MAX_QUOTES {

@@ -24,7 +24,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use tracing::Instrument;
 
-use crate::classify::{RuleSet, Verdict};
+use crate::classify::{RuleSets, Verdict};
 use crate::config::{Alerts, Email, Kind, Target, Watchlist};
 use crate::facts::{FactRuleSpec, FactRules};
 use crate::fetch::{FetchError, FetchRequest, Fetched, Fetcher, Page, RetryPolicy};
@@ -45,8 +45,8 @@ pub struct Pipeline {
 pub struct Settings {
     /// Retry of transient fetch failures.
     pub retry: RetryPolicy,
-    /// Classification rules.
-    pub rules: RuleSet,
+    /// Classification rules, per language.
+    pub rules: RuleSets,
     /// Recipients and caps of mail.
     pub email: Email,
     /// When mail is queued.
@@ -58,7 +58,7 @@ pub struct Settings {
 
 impl Settings {
     /// The settings of a watchlist with rules already compiled.
-    pub fn new(wl: &Watchlist, rules: RuleSet) -> Self {
+    pub fn new(wl: &Watchlist, rules: RuleSets) -> Self {
         Self {
             retry: wl.retry,
             rules,
@@ -82,7 +82,7 @@ impl Settings {
 impl From<&Watchlist> for Settings {
     /// The settings of a watchlist, its rules compiled now.
     fn from(wl: &Watchlist) -> Self {
-        Self::new(wl, wl.rule_set())
+        Self::new(wl, wl.rule_sets())
     }
 }
 
@@ -314,7 +314,8 @@ impl Pipeline {
                 }
                 _ => None,
             };
-            let mut analysis = analyse::judge(reading, &settings.rules, previous_text.as_ref());
+            let rules = settings.rules.get(&t.language);
+            let mut analysis = analyse::judge(reading, rules, previous_text.as_ref());
             if t.kind == Kind::Page && analysis.changed {
                 let stored = match &previous_text {
                     Some(p) => store.blocking(|s| s.facts_of(p.meta.id))?,
