@@ -92,13 +92,58 @@ pub fn sentences(text: &str) -> Vec<&str> {
         if i > 0 {
             units.push(PARAGRAPH);
         }
-        units.extend(
-            para.split_sentence_bounds()
-                .map(str::trim)
-                .filter(|s| !s.is_empty()),
-        );
+        units.extend(whole_sentences(para));
     }
     units
+}
+
+/// Abbreviations after which Unicode segmentation would cut a sentence in two, in the languages
+/// with rules (`z. B.`, `p. ex.`, `Art. 6`, `bijv.`…): a unit ending with one is joined to the
+/// next.
+const ABBREVIATIONS: &[&str] = &[
+    "z.", "z.b.", "d.", "d.h.", "bzw.", "ca.", "nr.", "art.", "abs.", "lit.", "ggf.", "usw.",
+    "vgl.", "inkl.", "gem.", "p.", "ex.", "cf.", "env.", "mme.", "art.", "sr.", "sra.", "núm.",
+    "pág.", "ecc.", "pag.", "ad.", "bijv.", "o.a.", "d.w.z.", "blz.", "co.", "inc.", "ltd.", "no.",
+    "vs.", "e.g.", "i.e.", "etc.", "s.a.",
+];
+
+/// Whether a word (with its full stop) is one of [`ABBREVIATIONS`].
+pub(crate) fn is_abbreviation(word: &str) -> bool {
+    ABBREVIATIONS.contains(&word.to_lowercase().as_str())
+}
+
+/// Two-word abbreviations, whose second word alone would read as an initial.
+const PAIRS: &[&str] = &["z. b.", "d. h.", "p. ex.", "u. a.", "o. ä."];
+
+/// Whether `text` ends with an abbreviation (one word, or one of [`PAIRS`]).
+pub(crate) fn ends_abbreviated(text: &str) -> bool {
+    let mut words = text.split_whitespace().rev();
+    let last = words.next().unwrap_or_default();
+    if is_abbreviation(last) {
+        return true;
+    }
+    let pair = format!("{} {last}", words.next().unwrap_or_default()).to_lowercase();
+    PAIRS.contains(&pair.as_str())
+}
+
+/// A paragraph's sentences: Unicode sentence bounds, joined again after an abbreviation.
+fn whole_sentences(para: &str) -> impl Iterator<Item = &str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut start: Option<usize> = None;
+    for (at, piece) in para.split_sentence_bound_indices() {
+        let from = start.unwrap_or(at);
+        let end = at + piece.len();
+        if ends_abbreviated(&para[from..end]) && end < para.len() {
+            start = Some(from);
+            continue;
+        }
+        out.push(para[from..end].trim());
+        start = None;
+    }
+    if let Some(from) = start {
+        out.push(para[from..].trim());
+    }
+    out.into_iter().filter(|s| !s.is_empty())
 }
 
 /// The time one diff may take before it settles for a coarser answer. Past it, `similar`
@@ -409,5 +454,37 @@ mod tests {
     #[test]
     fn sentence_units_keep_paragraph_breaks() {
         assert_eq!(sentences("A b. C d.\nE."), vec!["A b.", "C d.", "\n", "E."]);
+    }
+}
+
+#[cfg(test)]
+mod abbreviation_tests {
+    use super::sentences;
+
+    #[test]
+    fn abbreviations_and_quotes_of_each_language_do_not_end_a_sentence() {
+        let units = |t: &'static str| sentences(t);
+        assert_eq!(
+            units("Wir nutzen z. B. Ihre Beiträge. Dann mehr."),
+            ["Wir nutzen z. B. Ihre Beiträge.", "Dann mehr."]
+        );
+        assert_eq!(
+            units("Gemäß Art. 6 Abs. 1 lit. f DSGVO verarbeiten wir Daten. Weiter."),
+            [
+                "Gemäß Art. 6 Abs. 1 lit. f DSGVO verarbeiten wir Daten.",
+                "Weiter."
+            ]
+        );
+        assert_eq!(
+            units("Nous utilisons « vos publications ». Ensuite, p. ex. Les données."),
+            [
+                "Nous utilisons « vos publications ».",
+                "Ensuite, p. ex. Les données."
+            ]
+        );
+        assert_eq!(
+            units("Er sagte „Hallo.“ Dann ging er."),
+            ["Er sagte „Hallo.“", "Dann ging er."]
+        );
     }
 }

@@ -141,3 +141,71 @@ async fn a_german_target_is_judged_by_the_german_rules() {
     let rules = env.stdout(&["rules", "--language", "de"]);
     assert!(rules.contains("# The rules in force for de text") && rules.contains("\"trainieren\""));
 }
+
+/// The localised fixtures (`tests/fixtures/lang`): for each version after the first, whether
+/// the change touches AI-training terms (see the folder's README for why).
+const LABELS: [(&str, bool); 5] = [
+    ("2025-08-01", false),
+    ("2025-09-18", true),
+    ("2025-10-03", false),
+    ("2025-11-04", true),
+    ("2026-08-22", false),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_language_finds_every_ai_change_of_its_fixtures_and_no_other() {
+    let mut report = Vec::new();
+    for lang in ["en", "de", "fr", "es", "it", "nl", "pt"] {
+        let env = TestEnv::new().await;
+        env.write_watchlist(&format!(
+            "[[target]]\nid = \"eu-{lang}\"\nurl = \"{}\"\nselect = [\"main\"]\nlanguage = \"{lang}\"\n",
+            env.url("/eu")
+        ));
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/lang")
+            .join(lang);
+        let id = format!("eu-{lang}");
+        let out = env.run(&[
+            "import",
+            "--format",
+            "ota",
+            dir.to_str().unwrap(),
+            "--target",
+            &id,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let history = env.history(&id);
+        assert_eq!(history.len(), 6, "{lang}: every version stored");
+        let (mut found, mut missed, mut false_alerts) = (0, 0, 0);
+        for ((date, ai), v) in LABELS.iter().zip(&history[1..]) {
+            let got = v["ai_relevant"].as_bool().unwrap();
+            assert_eq!(got, *ai, "{lang} {date}: {v}");
+            match (ai, got) {
+                (true, true) => found += 1,
+                (true, false) => missed += 1,
+                (false, true) => false_alerts += 1,
+                _ => {}
+            }
+        }
+        assert_eq!(v_language(&history), lang);
+        // the dates each language writes are read as effective dates
+        let facts = env.stdout(&["facts", &id, "--json"]);
+        assert!(
+            facts.contains("\"fact\":\"effective_date\",\"value\":\"2026-08-21\""),
+            "{lang}: {facts}"
+        );
+        report.push(format!(
+            "{lang}: recall {found}/{} false alerts {false_alerts}",
+            found + missed
+        ));
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+fn v_language(history: &[serde_json::Value]) -> &str {
+    history[0]["language"].as_str().unwrap_or_default()
+}

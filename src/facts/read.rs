@@ -197,6 +197,17 @@ fn sentences(text: &str) -> impl Iterator<Item = &str> {
             if spaces == 0 {
                 continue;
             }
+            // "3. November", "z. B. Ihre", "Art. 6": an ordinal or an abbreviation, not an end
+            let word = text[start..i]
+                .rsplit(char::is_whitespace)
+                .next()
+                .unwrap_or_default();
+            let ordinal = b == b'.'
+                && (2..=3).contains(&word.len())
+                && word[..word.len() - 1].bytes().all(|c| c.is_ascii_digit());
+            if ordinal || crate::diff::ends_abbreviated(&text[start..i]) {
+                continue;
+            }
             let next = text[j + spaces..].chars().next();
             if next.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || "\"'(“‘[".contains(c))
             {
@@ -394,6 +405,15 @@ mod tests {
         assert_eq!(
             sentences("No stop at all").collect::<Vec<_>>(),
             ["No stop at all"]
+        );
+        assert_eq!(
+            sentences("Gültig ab 21. August 2026. Wir nutzen z. B. Beiträge. Ende.")
+                .collect::<Vec<_>>(),
+            [
+                "Gültig ab 21. August 2026.",
+                "Wir nutzen z. B. Beiträge.",
+                "Ende."
+            ]
         );
     }
 

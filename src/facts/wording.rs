@@ -38,36 +38,87 @@ pub(super) fn qualifiers(sentence: &str, head: &str) -> String {
     q.join("; ")
 }
 
+/// Month names in the languages with rules (a name, or its first three letters or more).
+const MONTHS: [&[&str]; 12] = [
+    &[
+        "january", "januar", "janvier", "enero", "gennaio", "januari", "janeiro",
+    ],
+    &[
+        "february",
+        "februar",
+        "février",
+        "febrero",
+        "febbraio",
+        "februari",
+        "fevereiro",
+    ],
+    &["march", "märz", "mars", "marzo", "maart", "março"],
+    &["april", "avril", "abril", "aprile"],
+    &["may", "mai", "mayo", "maggio", "mei", "maio"],
+    &["june", "juni", "juin", "junio", "giugno", "junho"],
+    &["july", "juli", "juillet", "julio", "luglio", "julho"],
+    &["august", "août", "agosto", "augustus"],
+    &[
+        "september",
+        "septembre",
+        "septiembre",
+        "settembre",
+        "setembro",
+    ],
+    &[
+        "october", "oktober", "octobre", "octubre", "ottobre", "outubro",
+    ],
+    &["november", "novembre", "noviembre", "novembro"],
+    &[
+        "december",
+        "dezember",
+        "décembre",
+        "diciembre",
+        "dicembre",
+        "dezembro",
+    ],
+];
+
+/// The month a word names (`Nov`, `novembre`, `März`), if any.
+fn month(word: &str) -> Option<u32> {
+    let w = word.to_lowercase();
+    let w = w.trim_end_matches('.');
+    let n = w.chars().count();
+    MONTHS
+        .iter()
+        .position(|names| {
+            names
+                .iter()
+                .any(|name| *name == w || (n >= 3 && name.starts_with(w)))
+        })
+        .map(|i| i as u32 + 1)
+}
+
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     // Invariant: a constant pattern (covered by the unit tests).
     Regex::new(
-        r"(?i)\b(?:(?P<m1>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{4})|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<m2>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(?P<y2>\d{4})|(?P<y3>\d{4})-(?P<m3>\d{2})-(?P<d3>\d{2}))\b",
+        r"(?i)\b(?:(?P<m1>\p{L}{3,9})\.?\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{4})|(?P<d2>\d{1,2})(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?(?P<m2>\p{L}{3,9})\.?,?\s+(?:de\s+)?(?P<y2>\d{4})|(?P<y3>\d{4})-(?P<m3>\d{2})-(?P<d3>\d{2}))\b",
     )
     .unwrap_or_else(|e| unreachable!("date pattern: {e}"))
 });
 
-/// The first date written in a sentence, as `YYYY-MM-DD`.
+/// The first date written in a sentence, as `YYYY-MM-DD`: "November 3, 2025", "3 November
+/// 2025", "3. November 2025", "3 novembre 2025", "3 de noviembre de 2025", "2025-11-03".
 pub(super) fn date_after(sentence: &str) -> Option<String> {
-    const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    let c = DATE.captures(sentence)?;
-    let month = |m: &str| {
-        let m = m.to_ascii_lowercase();
-        MONTHS
-            .iter()
-            .position(|x| m.starts_with(x))
-            .map(|i| i as u32 + 1)
-    };
-    let (y, m, d) = if let Some(y) = c.name("y1") {
-        (y.as_str(), month(&c["m1"])?, &c["d1"])
-    } else if let Some(y) = c.name("y2") {
-        (y.as_str(), month(&c["m2"])?, &c["d2"])
-    } else {
-        (&c["y3"], c["m3"].parse().ok()?, &c["d3"])
-    };
-    let date = chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m, d.parse().ok()?)?;
-    Some(date.format("%Y-%m-%d").to_string())
+    for c in DATE.captures_iter(sentence) {
+        let parts = if let Some(y) = c.name("y1") {
+            month(&c["m1"]).map(|m| (y.as_str(), m, &c["d1"]))
+        } else if let Some(y) = c.name("y2") {
+            month(&c["m2"]).map(|m| (y.as_str(), m, &c["d2"]))
+        } else {
+            c["m3"].parse().ok().map(|m| (&c["y3"], m, &c["d3"]))
+        };
+        let Some((y, m, d)) = parts else { continue };
+        if let Some(date) = chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m, d.parse().ok()?) {
+            return Some(date.format("%Y-%m-%d").to_string());
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -90,6 +141,31 @@ mod tests {
         );
         assert_eq!(date_after("Effective February 30, 2025"), None);
         assert_eq!(date_after("the effective date"), None);
+        assert_eq!(
+            date_after("Gültig ab 3. November 2025").as_deref(),
+            Some("2025-11-03")
+        );
+        assert_eq!(
+            date_after("En vigueur le 1er mars 2024").as_deref(),
+            Some("2024-03-01")
+        );
+        assert_eq!(
+            date_after("Vigente desde el 3 de noviembre de 2025").as_deref(),
+            Some("2025-11-03")
+        );
+        assert_eq!(
+            date_after("In vigore dal 18 settembre 2024").as_deref(),
+            Some("2024-09-18")
+        );
+        assert_eq!(
+            date_after("Van kracht op 21 augustus 2026").as_deref(),
+            Some("2026-08-21")
+        );
+        assert_eq!(
+            date_after("Em vigor a partir de 3 de novembro de 2025").as_deref(),
+            Some("2025-11-03")
+        );
+        assert_eq!(date_after("März 6, 2024").as_deref(), Some("2024-03-06"));
     }
 
     #[test]
