@@ -209,3 +209,86 @@ async fn every_language_finds_every_ai_change_of_its_fixtures_and_no_other() {
 fn v_language(history: &[serde_json::Value]) -> &str {
     history[0]["language"].as_str().unwrap_or_default()
 }
+
+fn english(text: &str) -> String {
+    linkedin_page(&format!("<h1>Privacy Policy</h1><p>{text}</p><p>{}</p>", "We process your data to provide the Services, keep them safe and show you relevant content. ".repeat(3)))
+        .replacen("<html lang=\"hi\">", "<html lang=\"en\">", 1)
+}
+
+fn outbox_subjects(env: &TestEnv) -> Vec<String> {
+    let dir = env.dir.path().join("outbox");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .map(|m| {
+            let unfolded = m.replace("\r\n ", " ");
+            unfolded
+                .lines()
+                .find(|l| l.starts_with("Subject: "))
+                .unwrap_or_default()
+                .trim_start_matches("Subject: ")
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_language_that_does_not_follow_an_ai_change_in_time_is_reported_once_and_caught_up() {
+    let env = TestEnv::new().await;
+    let en = env.page("/en").await;
+    let de = env.page("/de").await;
+    env.write_watchlist(&format!(
+        "{}name = \"Privacy Policy\"\nlanguage = \"en\"\ndocument = \"pp\"\n{}name = \"Privacy Policy\"\nlanguage = \"de\"\ndocument = \"pp\"\n",
+        env.target("pp-en", "/en"),
+        env.target("pp-de", "/de")
+    ));
+    en.serve(english("Effective March 6, 2024."));
+    de.serve(german("Gültig ab 6. März 2024."));
+    env.check(&[]);
+    // English starts training generative AI on posts; German says nothing yet
+    en.serve(english(
+        "Effective November 3, 2025. We use your posts to train generative AI models.",
+    ));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(lines[0]["ai_relevant"], true);
+    let lag = |env: &TestEnv| {
+        outbox_subjects(env)
+            .into_iter()
+            .filter(|s| s.contains("has not followed"))
+            .collect::<Vec<_>>()
+    };
+    // a week on: still within the lag
+    env.run_at("7d", &["check-now"]);
+    assert!(lag(&env).is_empty());
+    // fifteen days on: one mail, and only one however often it is checked
+    env.run_at("15d", &["check-now"]);
+    env.run_at("16d", &["check-now"]);
+    let said = lag(&env);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with(
+            "Privacy Policy (de) has not followed the English AI-training change of 20"
+        ) && said[0].ends_with("after 14 days"),
+        "{}",
+        said[0]
+    );
+    // German catches up: the digest says so
+    de.serve(german(
+        "Gültig ab 3. November 2025. Wir verwenden Ihre Beiträge, um generative KI-Modelle zu trainieren.",
+    ));
+    env.run_at("17d", &["check-now"]);
+    env.run_at("17d", &["digest", "--send-now"]);
+    let digest = std::fs::read_dir(env.dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .find(|m| m.contains("Subject: policywatch digest"))
+        .unwrap();
+    let digest = digest.replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        digest.contains("pp-de caught up with the change of"),
+        "{digest}"
+    );
+    assert_eq!(lag(&env).len(), 1, "no second lag mail");
+}

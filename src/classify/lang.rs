@@ -20,6 +20,21 @@ pub fn builtin_file(language: &str) -> Option<&'static str> {
     })
 }
 
+/// A language's English name, for people (the tag itself when unknown).
+pub fn english_name(tag: &str) -> String {
+    match primary(tag).as_str() {
+        "en" => "English",
+        "de" => "German",
+        "fr" => "French",
+        "es" => "Spanish",
+        "it" => "Italian",
+        "nl" => "Dutch",
+        "pt" => "Portuguese",
+        _ => return tag.to_string(),
+    }
+    .to_string()
+}
+
 /// A tag's primary language, lowercased (`de-DE` -> `de`).
 pub fn primary(tag: &str) -> String {
     tag.split(['-', '_'])

@@ -444,6 +444,14 @@ async fn check_now(
     } else {
         print_human(&output::check_summary(&reports))?;
     }
+    // a language of a document that has not followed another's AI change in time
+    match crate::notify::lag::evaluate(&store, &wl, crate::clock::now()).await {
+        Ok((raised, resolved)) if raised + resolved > 0 => {
+            tracing::info!(raised, resolved, "translation lags");
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "translation lags not evaluated"),
+    }
     if !no_mail {
         mail::deliver_now(&wl, &store).await;
     }

@@ -82,6 +82,9 @@ pub struct Alerts {
     pub on_failure_after: u32,
     /// Mail upcoming-update notices.
     pub announcements: bool,
+    /// How long another language of a document may take to follow an AI-relevant change
+    /// before a lag is reported.
+    pub translation_lag: Duration,
 }
 
 /// `[digest]`, checked.
@@ -253,10 +256,16 @@ impl Validator<'_> {
             Some(n) => *n.get_ref(),
             None => 3,
         };
+        let translation_lag = self.duration(
+            "alerts.translation_lag",
+            raw.translation_lag.as_ref(),
+            Duration::from_secs(14 * 86_400),
+        );
         Alerts {
             min_severity,
             on_failure_after,
             announcements: raw.announcements.unwrap_or(true),
+            translation_lag,
         }
     }
 

@@ -124,6 +124,8 @@ pub struct RawAlerts {
     pub min_severity: Option<Spanned<String>>,
     pub on_failure_after: Option<Spanned<u32>>,
     pub announcements: Option<bool>,
+    /// How long another language of a document may take to follow an AI-relevant change.
+    pub translation_lag: Option<Spanned<String>>,
 }
 
 /// `[digest]`

@@ -106,6 +106,21 @@ pub enum Event {
         /// When it was made.
         at: String,
     },
+    /// One language of a document has not followed another's AI-relevant change in time.
+    Lag {
+        /// The language that did not follow.
+        lagging: About,
+        /// Its language.
+        lagging_language: String,
+        /// The language that changed.
+        leading: About,
+        /// Its language.
+        leading_language: String,
+        /// When it changed (RFC 3339).
+        changed_at: String,
+        /// How long the other was given, for people ("14 days").
+        after: String,
+    },
     /// `policywatch test-email`.
     Test {
         /// When it was asked for.
@@ -191,6 +206,21 @@ impl Event {
                 };
                 render::digest(material, &name_of, at)
             }
+            Self::Lag {
+                lagging,
+                lagging_language,
+                leading,
+                leading_language,
+                changed_at,
+                after,
+            } => render::lag(&render::LagInput {
+                lagging,
+                lagging_language,
+                leading,
+                leading_language,
+                changed_at,
+                after,
+            }),
             Self::Test { at } => render::test_message(at),
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod channel;
 pub mod event;
+pub mod lag;
 pub mod render;
 pub mod send;
 

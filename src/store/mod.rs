@@ -11,6 +11,7 @@
 //! on a blocking thread, or in place when the call is short and the store free.
 
 mod facts;
+mod lag;
 mod outbox;
 mod read;
 mod shared;
@@ -23,6 +24,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
+pub use lag::NewLag;
 pub use outbox::{DigestMaterial, Mail, NewMail};
 pub use read::{ItemNote, TargetStatus, Version, VersionMeta};
 pub use shared::{SharedStore, StoreFailure};
@@ -42,6 +44,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0008_facts.sql")),
     M::up(include_str!("migrations/0009_channels.sql")),
     M::up(include_str!("migrations/0010_language.sql")),
+    M::up(include_str!("migrations/0011_lags.sql")),
 ];
 
 /// Why the store failed.

@@ -76,6 +76,9 @@ pub struct DigestMaterial {
     pub failing: Vec<(String, String, i64, String)>,
     /// Targets that failed since the last digest and have recovered.
     pub recovered: Vec<String>,
+    /// Translation lags resolved since the last digest.
+    #[serde(default)]
+    pub caught_up: Vec<String>,
     /// High-water marks to store with the digest.
     pub last_version_id: i64,
     /// High-water mark of the check log.
@@ -86,6 +89,7 @@ impl DigestMaterial {
     /// Whether there is nothing to report.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+            && self.caught_up.is_empty()
             && self.new_targets.is_empty()
             && self.failing.is_empty()
             && self.recovered.is_empty()
@@ -305,6 +309,16 @@ impl Store {
                 .map_err(e)?,
             ..DigestMaterial::default()
         };
+        let last_digest: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT created_at FROM digest ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(e)?;
+        m.caught_up = super::lag::resolved_since(&self.conn, last_digest.as_deref()).map_err(e)?;
         let sql = format!(
             "SELECT t.key, t.url, {cols},
                     EXISTS (SELECT 1 FROM version p WHERE p.target_id = v.target_id AND p.id < v.id)

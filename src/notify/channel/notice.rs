@@ -184,6 +184,25 @@ impl Notice {
                     })
                     .collect();
             }
+            Event::Lag {
+                lagging,
+                lagging_language,
+                leading,
+                changed_at,
+                after,
+                ..
+            } => {
+                n.event = "lag";
+                n.target = Some(lagging.target.clone());
+                n.name = Some(lagging.name.clone());
+                n.url = Some(lagging.url.clone());
+                n.summary = format!(
+                    "{} ({lagging_language}) has recorded no change in the {after} since {} changed wording on AI training on {}.",
+                    lagging.name,
+                    leading.name,
+                    changed_at.get(..10).unwrap_or(changed_at)
+                );
+            }
             Event::Test { .. } => {
                 n.summary = "policywatch can reach this channel.".into();
             }

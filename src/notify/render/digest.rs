@@ -102,6 +102,12 @@ pub fn digest(m: &DigestMaterial, name_of: &dyn Fn(&str) -> String, now: &str) -
     section(
         &mut text,
         &mut html,
+        "Translations caught up",
+        m.caught_up.iter().map(|c| (c.clone(), esc(c).into_owned())),
+    );
+    section(
+        &mut text,
+        &mut html,
         "Recovered",
         m.recovered.iter().map(named),
     );

@@ -374,6 +374,59 @@ pub fn recovery(target: &str, name: &str, url: &str) -> Rendered {
     }
 }
 
+/// What a lag mail says.
+pub struct LagInput<'a> {
+    /// The language that did not follow.
+    pub lagging: &'a super::event::About,
+    /// Its language tag.
+    pub lagging_language: &'a str,
+    /// The language that changed.
+    pub leading: &'a super::event::About,
+    /// Its language tag.
+    pub leading_language: &'a str,
+    /// When it changed.
+    pub changed_at: &'a str,
+    /// The lag allowed, for people.
+    pub after: &'a str,
+}
+
+/// The mail saying one language of a document has not followed another's AI-relevant change.
+pub fn lag(l: &LagInput<'_>) -> Rendered {
+    let day = l.changed_at.get(..10).unwrap_or(l.changed_at);
+    let leading = crate::classify::lang::english_name(l.leading_language);
+    let subject = clean_subject(&format!(
+        "{} ({}) has not followed the {leading} AI-training change of {day} after {}",
+        l.lagging.name, l.lagging_language, l.after
+    ));
+    let text = format!(
+        "{subject}.\n\n{} ({}) changed wording on AI training on {day} ({}), and {} ({}) has recorded no change since: members reading it in that language may still see the old terms.\n\nSee the change: policywatch diff {}\nThe lagging text: policywatch show {}\n\nWhen it catches up, the digest says so.\n",
+        l.leading.name,
+        l.leading_language,
+        l.leading.url,
+        l.lagging.name,
+        l.lagging_language,
+        l.leading.target,
+        l.lagging.target
+    );
+    let html = format!(
+        "<h2>{}</h2><p><a href=\"{}\">{}</a> ({}) changed wording on AI training on {}; <a href=\"{}\">{}</a> ({}) has recorded no change since.</p><p>See the change: <code>policywatch diff {}</code></p>",
+        esc(&subject),
+        attr(&l.leading.url),
+        esc(&l.leading.name),
+        esc(l.leading_language),
+        esc(day),
+        attr(&l.lagging.url),
+        esc(&l.lagging.name),
+        esc(l.lagging_language),
+        esc(&l.leading.target)
+    );
+    Rendered {
+        html: page(&subject, &html),
+        subject,
+        text,
+    }
+}
+
 /// A test message.
 pub fn test_message(now: &str) -> Rendered {
     let subject = "policywatch test message".to_string();

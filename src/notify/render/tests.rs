@@ -116,6 +116,7 @@ fn a_digest_lists_ai_relevant_changes_first_then_failures_and_recoveries() {
         new_targets: vec!["help".into()],
         failing: vec![("cookies".into(), "https://x/c".into(), 4, "HTTP 503".into())],
         recovered: vec!["terms".into()],
+        caught_up: vec!["pp-de caught up with the change of 2025-11-03 in pp".into()],
         last_version_id: 3,
         last_check_id: 9,
     };
@@ -132,4 +133,5 @@ fn a_digest_lists_ai_relevant_changes_first_then_failures_and_recoveries() {
     assert!(pos("Doc eu") < pos("Doc pp") && pos("Doc pp") < pos("Doc ua"));
     assert!(pos("Changes:") < pos("Newly tracked:") && pos("Failing:") < pos("Recovered:"));
     assert!(r.text.contains("4 failures in a row: HTTP 503"));
+    assert!(pos("Translations caught up:") < pos("pp-de caught up with the change of 2025-11-03"));
 }
