@@ -103,9 +103,26 @@ fn facts(c: &mut Criterion) {
     }
 }
 
+/// Classification of the same change (the November 2025 update of the localised fixtures:
+/// a banner, two paragraphs, a date) in each language with rules, to compare with English.
+fn languages(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang");
+    for lang in policywatch::classify::lang::LANGUAGES {
+        let read =
+            |d: &str| std::fs::read_to_string(dir.join(lang).join(format!("{d}.md"))).unwrap();
+        let change = diff(&read("2025-10-03"), &read("2025-11-04"));
+        let rules = RuleSet::compile(policywatch::classify::rules::merge_for(lang, &[])).unwrap();
+        let sentences = change.added + change.removed;
+        c.bench_function(
+            &format!("classify/{lang} ({sentences} changed sentences)"),
+            |bench| bench.iter(|| classify(&change, &rules)),
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = stages, facts
+    targets = stages, facts, languages
 }
 criterion_main!(benches);

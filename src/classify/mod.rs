@@ -166,8 +166,12 @@ pub fn classify(change: &Change, rules: &RuleSet) -> Verdict {
         .map(Line::text)
         .collect();
     let added: Vec<String> = change.sentences(LineKind::Added).map(Line::text).collect();
-    let old_norm: Vec<String> = removed.iter().map(|s| normalize_for_match(s)).collect();
-    let new_norm: Vec<String> = added.iter().map(|s| normalize_for_match(s)).collect();
+    let norm = |s: &String| {
+        let n = normalize_for_match(s);
+        if rules.folds { lang::fold(&n) } else { n }
+    };
+    let old_norm: Vec<String> = removed.iter().map(norm).collect();
+    let new_norm: Vec<String> = added.iter().map(norm).collect();
     let mut old_done = vec![false; removed.len()];
     let mut new_done = vec![false; added.len()];
 

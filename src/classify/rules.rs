@@ -395,6 +395,9 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// The specs they came from (for `policywatch rules`).
     pub specs: Vec<RuleSpec>,
+    /// Whether the rules read text with its accents folded away (every language but English:
+    /// their terms are folded too).
+    pub folds: bool,
 }
 
 impl RuleSet {
@@ -413,7 +416,14 @@ impl RuleSet {
             })
             .collect::<Result<_, _>>()?;
         tracing::debug!(rules = specs.len(), "classification rules compiled");
-        Ok(Self { rules, specs })
+        let folds = specs
+            .iter()
+            .any(|s| s.language.as_deref().is_some_and(|l| l != "en"));
+        Ok(Self {
+            rules,
+            specs,
+            folds,
+        })
     }
 
     /// The built-in rules alone.
