@@ -120,7 +120,7 @@ pub struct Watchlist {
     pub targets: Vec<Target>,
     /// The classification rules: built-ins with the file's `[[rule]]` overrides, as specs. Each
     /// user rule was compiled once when the file was checked; the whole set is compiled by
-    /// [`Watchlist::rule_set`] only for commands that classify.
+    /// [`Watchlist::rule_set_for`] and [`Watchlist::rule_sets`] only for commands that classify.
     pub rules: Vec<RuleSpec>,
     /// The file's own `[[rule]]`s, for the rules of other languages.
     pub user_rules: Vec<RuleSpec>,
