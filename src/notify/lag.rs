@@ -144,21 +144,8 @@ mod tests {
     use super::*;
 
     fn v(id: i64, at: &str, ai: bool) -> VersionMeta {
-        VersionMeta {
-            id: crate::store::VersionId(id),
-            recorded_at: format!("{at}T00:00:00.000Z"),
-            size: 1,
-            hash: String::new(),
-            added: 1,
-            removed: 0,
-            ai_relevant: ai,
-            severity: crate::classify::Severity::High,
-            matched_terms: vec![],
-            new_items: vec![],
-            summary: String::new(),
-            headline: None,
-            language: None,
-        }
+        let sev = crate::classify::Severity::High;
+        VersionMeta::sample(id, &format!("{at}T00:00:00.000Z"), ai, sev)
     }
 
     #[test]

@@ -295,25 +295,12 @@ mod tests {
     use crate::classify::RuleSet;
 
     fn meta(id: i64, ai: bool) -> VersionMeta {
-        VersionMeta {
-            id: crate::store::VersionId(id),
-            recorded_at: format!("2025-11-0{id}T00:00:00.000Z"),
-            size: 1,
-            hash: String::new(),
-            added: 1,
-            removed: 0,
-            ai_relevant: ai,
-            severity: if ai {
-                crate::classify::Severity::High
-            } else {
-                crate::classify::Severity::None
-            },
-            matched_terms: vec![],
-            new_items: vec![],
-            summary: String::new(),
-            headline: None,
-            language: None,
-        }
+        let severity = if ai {
+            crate::classify::Severity::High
+        } else {
+            crate::classify::Severity::None
+        };
+        VersionMeta::sample(id, &format!("2025-11-0{id}T00:00:00.000Z"), ai, severity)
     }
 
     #[test]

@@ -52,6 +52,28 @@ pub struct VersionMeta {
     pub language: Option<String>,
 }
 
+#[cfg(test)]
+impl VersionMeta {
+    /// A version for tests: its id, when it was recorded, whether it is AI-relevant, how much.
+    pub fn sample(id: i64, recorded_at: &str, ai_relevant: bool, severity: Severity) -> Self {
+        Self {
+            id: VersionId(id),
+            recorded_at: recorded_at.to_string(),
+            size: 1,
+            hash: String::new(),
+            added: 1,
+            removed: 0,
+            ai_relevant,
+            severity,
+            matched_terms: vec![],
+            new_items: vec![],
+            summary: String::new(),
+            headline: None,
+            language: None,
+        }
+    }
+}
+
 /// A feed item new in a version, as the digest lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ItemNote {

@@ -88,21 +88,8 @@ fn a_huge_rewrite_is_capped_with_a_pointer_to_the_full_diff() {
 }
 
 fn meta(id: i64, ai: bool, severity: &str) -> VersionMeta {
-    VersionMeta {
-        id: VersionId(id),
-        recorded_at: format!("2026-11-2{id}T00:00:00.000Z"),
-        size: 1,
-        hash: String::new(),
-        added: 1,
-        removed: 0,
-        ai_relevant: ai,
-        severity: severity.parse().unwrap(),
-        matched_terms: vec![],
-        new_items: vec![],
-        summary: String::new(),
-        headline: None,
-        language: None,
-    }
+    let at = format!("2026-11-2{id}T00:00:00.000Z");
+    VersionMeta::sample(id, &at, ai, severity.parse().unwrap())
 }
 
 #[test]
