@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::diff::{Change, Line, LineKind};
-pub use rules::{Rule, RuleError, RuleSet, RuleSets, RuleSpec, merge as merge_rules, specs_toml};
+pub use rules::{Rule, RuleError, RuleSet, RuleSets, RuleSpec, specs_toml};
 pub use text::normalize_for_match;
 
 /// How much a change matters.

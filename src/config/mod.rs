@@ -261,7 +261,6 @@ impl Validator<'_> {
             ));
         }
         let user_rules = self.rules(rules);
-        let rules = crate::classify::merge_rules(&user_rules);
         let user_fact_rules = self.fact_rules(fact_rules);
         let fact_rules = crate::facts::rules::merge(&user_fact_rules);
         let mut email = self.email(email, &store_path, &base);
@@ -280,7 +279,6 @@ impl Validator<'_> {
             jitter: d.jitter,
             host_delay: d.host_delay,
             targets: out,
-            rules,
             user_rules,
             fact_rules,
         }

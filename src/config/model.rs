@@ -118,11 +118,9 @@ pub struct Watchlist {
     pub host_delay: Duration,
     /// Targets in file order.
     pub targets: Vec<Target>,
-    /// The classification rules: built-ins with the file's `[[rule]]` overrides, as specs. Each
-    /// user rule was compiled once when the file was checked; the whole set is compiled by
-    /// [`Watchlist::rule_set_for`] and [`Watchlist::rule_sets`] only for commands that classify.
-    pub rules: Vec<RuleSpec>,
-    /// The file's own `[[rule]]`s, for the rules of other languages.
+    /// The file's own `[[rule]]`s (each compiled once when the file was checked), merged with
+    /// each language's built-ins by [`Watchlist::rule_set_for`] and [`Watchlist::rule_sets`]
+    /// only for commands that classify.
     pub user_rules: Vec<RuleSpec>,
     /// The fact rules: built-ins with the file's `[[fact_rule]]` overrides, as specs (each
     /// compiled once when the file was loaded, so [`Watchlist::fact_rules`] cannot fail).

@@ -138,7 +138,6 @@ async fn release_memory(store: &SharedStore) {
 fn load(mut wl: Watchlist) -> Loaded {
     // the file's own rules: each round compiles them with the built-ins of its languages
     let rules = std::mem::take(&mut wl.user_rules);
-    wl.rules.clear();
     let targets = wl
         .targets
         .iter()
