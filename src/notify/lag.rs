@@ -91,6 +91,12 @@ pub async fn evaluate(
     documents.sort_unstable();
     documents.dedup();
     let mut lags: Vec<NewLag> = Vec::new();
+    let multilingual = documents
+        .iter()
+        .any(|d| pages.iter().filter(|t| t.document == *d).count() > 1);
+    if !multilingual {
+        return Ok((0, 0));
+    }
     for doc in documents {
         let group: Vec<&Target> = pages
             .iter()
@@ -135,6 +141,10 @@ pub async fn evaluate(
                 mails,
             });
         }
+    }
+    // nothing to raise and nothing open: no write (the daemon evaluates this often)
+    if lags.is_empty() && !store.call(|s| s.has_open_lags()).await? {
+        return Ok((0, 0));
     }
     store.call(move |s| s.record_lags(&lags, now)).await
 }

@@ -23,6 +23,17 @@ pub struct NewLag {
 }
 
 impl Store {
+    /// Whether some lag is still open.
+    pub fn has_open_lags(&self) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM lag WHERE resolved_at IS NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Raises the lags not raised before (queuing their mail in the same transaction) and
     /// resolves the open ones whose language has recorded a version since. Returns how many
     /// were raised and how many resolved.
