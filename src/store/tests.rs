@@ -453,3 +453,36 @@ fn raw_snapshots_deflate_alike_each_time_and_inflate_back() {
         assert_eq!(back, body);
     }
 }
+
+#[test]
+fn rows_of_a_channel_no_longer_in_the_watchlist_are_failed_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("db")).unwrap();
+    let row = |channel: &str| NewMail {
+        recipient: format!("channel:{channel}"),
+        channel: Some(channel.into()),
+        ..mail(&format!("k-{channel}"))
+    };
+    s.enqueue(&[row("kept"), row("gone")], Utc::now()).unwrap();
+    assert_eq!(s.fail_orphan_rows(&["kept".into()]).unwrap(), 1);
+    assert_eq!(
+        s.fail_orphan_rows(&["kept".into()]).unwrap(),
+        0,
+        "nothing left to fail"
+    );
+    let log = s.mail_log(10).unwrap();
+    let gone = log
+        .iter()
+        .find(|m| m.channel.as_deref() == Some("gone"))
+        .unwrap();
+    assert_eq!(gone.status, "failed");
+    assert_eq!(
+        gone.last_error.as_deref(),
+        Some("channel gone is no longer in the watchlist")
+    );
+    let kept = log
+        .iter()
+        .find(|m| m.channel.as_deref() == Some("kept"))
+        .unwrap();
+    assert_eq!(kept.status, "pending");
+}
