@@ -277,6 +277,12 @@ pub async fn run(
                     Err(e) => tracing::error!(error = %e, "a check task died"),
                 }
                 if checks.is_empty() {
+                    // lags move only when versions are recorded or days pass: once a round
+                    match crate::notify::lag::evaluate(&store, &loaded.wl, crate::clock::now()).await {
+                        Ok((raised, _)) if raised > 0 => nudge.notify_one(),
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%error, "translation lags not evaluated"),
+                    }
                     systemd::status(&cycle.summary(plan.next_wake()));
                     cycle = Cycle::default();
                     loaded.pipeline = None;

@@ -107,13 +107,7 @@ pub async fn courier(
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), String> {
     loop {
-        let (mailer, wl) = {
-            let c = config.borrow();
-            (c.mailer.clone(), Arc::clone(&c.wl))
-        };
-        if let Err(error) = crate::notify::lag::evaluate(&store, &wl, crate::clock::now()).await {
-            tracing::warn!(%error, "translation lags not evaluated");
-        }
+        let mailer = config.borrow().mailer.clone();
         if let Some(mailer) = &mailer {
             tokio::select! {
                 () = stopped(&mut stop) => {

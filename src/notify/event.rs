@@ -43,6 +43,23 @@ pub struct ItemEvent {
     pub quote_error: Option<String>,
 }
 
+/// A language of a document that has not followed another's AI-relevant change in time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LagEvent {
+    /// The language that did not follow.
+    pub lagging: About,
+    /// Its language.
+    pub lagging_language: String,
+    /// The language that changed.
+    pub leading: About,
+    /// Its language.
+    pub leading_language: String,
+    /// When it changed (RFC 3339).
+    pub changed_at: String,
+    /// How long the other was given, for people ("14 days").
+    pub after: String,
+}
+
 /// The target an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct About {
@@ -107,20 +124,7 @@ pub enum Event {
         at: String,
     },
     /// One language of a document has not followed another's AI-relevant change in time.
-    Lag {
-        /// The language that did not follow.
-        lagging: About,
-        /// Its language.
-        lagging_language: String,
-        /// The language that changed.
-        leading: About,
-        /// Its language.
-        leading_language: String,
-        /// When it changed (RFC 3339).
-        changed_at: String,
-        /// How long the other was given, for people ("14 days").
-        after: String,
-    },
+    Lag(LagEvent),
     /// `policywatch test-email`.
     Test {
         /// When it was asked for.
@@ -206,21 +210,7 @@ impl Event {
                 };
                 render::digest(material, &name_of, at)
             }
-            Self::Lag {
-                lagging,
-                lagging_language,
-                leading,
-                leading_language,
-                changed_at,
-                after,
-            } => render::lag(&render::LagInput {
-                lagging,
-                lagging_language,
-                leading,
-                leading_language,
-                changed_at,
-                after,
-            }),
+            Self::Lag(lag) => render::lag(lag),
             Self::Test { at } => render::test_message(at),
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::event::{About, Event};
+use super::event::{About, Event, LagEvent};
 use crate::config::{Kind, Target, Watchlist};
 use crate::store::{NewLag, SharedStore, StoreFailure, VersionMeta};
 
@@ -122,14 +122,14 @@ pub async fn evaluate(
             ) else {
                 continue;
             };
-            let event = Event::Lag {
+            let event = Event::Lag(LagEvent {
                 lagging: about(lagging),
                 lagging_language: lagging.language.clone(),
                 leading: about(leading),
                 leading_language: leading.language.clone(),
                 changed_at: l.changed_at.clone(),
                 after: for_people(wl.alerts.translation_lag),
-            };
+            });
             let key = format!("lag:{}:{}:v{}", l.lagging, l.leading, l.version);
             let mails = super::routed("lag", &key, &event, &wl.email.to, &wl.email, None);
             lags.push(NewLag {

@@ -184,14 +184,14 @@ impl Notice {
                     })
                     .collect();
             }
-            Event::Lag {
+            Event::Lag(crate::notify::event::LagEvent {
                 lagging,
                 lagging_language,
                 leading,
                 changed_at,
                 after,
                 ..
-            } => {
+            }) => {
                 n.event = "lag";
                 n.target = Some(lagging.target.clone());
                 n.name = Some(lagging.name.clone());

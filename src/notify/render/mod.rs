@@ -374,26 +374,10 @@ pub fn recovery(target: &str, name: &str, url: &str) -> Rendered {
     }
 }
 
-/// What a lag mail says.
-pub struct LagInput<'a> {
-    /// The language that did not follow.
-    pub lagging: &'a super::event::About,
-    /// Its language tag.
-    pub lagging_language: &'a str,
-    /// The language that changed.
-    pub leading: &'a super::event::About,
-    /// Its language tag.
-    pub leading_language: &'a str,
-    /// When it changed.
-    pub changed_at: &'a str,
-    /// The lag allowed, for people.
-    pub after: &'a str,
-}
-
 /// The mail saying one language of a document has not followed another's AI-relevant change.
-pub fn lag(l: &LagInput<'_>) -> Rendered {
-    let day = l.changed_at.get(..10).unwrap_or(l.changed_at);
-    let leading = crate::classify::lang::english_name(l.leading_language);
+pub fn lag(l: &super::event::LagEvent) -> Rendered {
+    let day = l.changed_at.get(..10).unwrap_or(&l.changed_at);
+    let leading = crate::classify::lang::english_name(&l.leading_language);
     let subject = clean_subject(&format!(
         "{} ({}) has not followed the {leading} AI-training change of {day} after {}",
         l.lagging.name, l.lagging_language, l.after
@@ -413,11 +397,11 @@ pub fn lag(l: &LagInput<'_>) -> Rendered {
         esc(&subject),
         attr(&l.leading.url),
         esc(&l.leading.name),
-        esc(l.leading_language),
+        esc(&l.leading_language),
         esc(day),
         attr(&l.lagging.url),
         esc(&l.lagging.name),
-        esc(l.lagging_language),
+        esc(&l.lagging_language),
         esc(&l.leading.target)
     );
     Rendered {
