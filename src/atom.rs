@@ -6,79 +6,107 @@
 
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
 
-use crate::store::VersionMeta;
+use crate::store::ChangeRow;
+
+/// Which changes a feed carries: its id and title.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every recorded change.
+    All,
+    /// AI-relevant changes only.
+    Ai,
+    /// One target's changes: its id and name.
+    Target(&'a str, &'a str),
+}
+
+impl Scope<'_> {
+    fn id(&self) -> String {
+        match self {
+            Self::All => "urn:policywatch:changes".into(),
+            Self::Ai => "urn:policywatch:changes:ai".into(),
+            Self::Target(id, _) => format!("urn:policywatch:changes:target:{id}"),
+        }
+    }
+
+    fn title(&self) -> String {
+        match self {
+            Self::All => "policywatch: changes".into(),
+            Self::Ai => "policywatch: AI-relevant changes".into(),
+            Self::Target(_, name) => format!("policywatch: {name}"),
+        }
+    }
+}
 
 fn date(s: &str) -> FixedDateTime {
     chrono::DateTime::parse_from_rfc3339(s).unwrap_or_default()
 }
 
-/// The feed: `changes` newest first, as (target id, URL, version); `name_of` gives a target's
-/// name.
+/// The feed of `changes` (newest first); `name_of` gives a target's name.
 pub fn changes_feed(
-    changes: &[(String, String, VersionMeta)],
+    changes: &[ChangeRow],
     name_of: &dyn Fn(&str) -> String,
-    ai_only: bool,
+    scope: Scope<'_>,
 ) -> String {
     let entries: Vec<Entry> = changes
         .iter()
-        .map(|(target, url, v)| {
-            let name = name_of(target);
-            let what = if v.ai_relevant {
-                format!("[{}] AI-related terms changed", v.severity)
-            } else {
-                "changed".to_string()
-            };
-            // the change told plainly leads the entry
-            let mut summary = if v.summary.is_empty() {
-                String::new()
-            } else {
-                format!("{} ", v.summary)
-            };
-            summary.push_str(&format!(
-                "{name} {what}: {} sentences added, {} removed.",
-                v.added, v.removed
-            ));
-            if !v.matched_terms.is_empty() {
-                summary.push_str(&format!(" Matched: {}.", v.matched_terms.join(", ")));
-            }
-            summary.push_str(&format!(
-                " See it with: policywatch diff {target} --to {}",
-                v.id
-            ));
-            Entry {
-                id: format!("urn:policywatch:change:{target}:{}", v.id),
-                title: Text::plain(match &v.headline {
-                    Some(h) => format!("{name}: {h}"),
-                    None => format!("{name}: {what} ({} added, {} removed)", v.added, v.removed),
-                }),
-                updated: date(&v.recorded_at),
-                published: Some(date(&v.recorded_at)),
-                links: vec![Link {
-                    href: url.clone(),
-                    rel: "alternate".into(),
-                    ..Link::default()
-                }],
-                summary: Some(Text::plain(summary.clone())),
-                content: Some(Content {
-                    value: Some(summary),
-                    content_type: Some("text".into()),
-                    ..Content::default()
-                }),
-                ..Entry::default()
-            }
-        })
+        .map(
+            |ChangeRow {
+                 target,
+                 url,
+                 version: v,
+             }| {
+                let name = name_of(target);
+                let what = if v.ai_relevant {
+                    format!("[{}] AI-related terms changed", v.severity)
+                } else {
+                    "changed".to_string()
+                };
+                // the change told plainly leads the entry
+                let mut summary = if v.summary.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ", v.summary)
+                };
+                summary.push_str(&format!(
+                    "{name} {what}: {} sentences added, {} removed.",
+                    v.added, v.removed
+                ));
+                if !v.matched_terms.is_empty() {
+                    summary.push_str(&format!(" Matched: {}.", v.matched_terms.join(", ")));
+                }
+                summary.push_str(&format!(
+                    " See it with: policywatch diff {target} --to {}",
+                    v.id
+                ));
+                Entry {
+                    id: format!("urn:policywatch:change:{target}:{}", v.id),
+                    title: Text::plain(match &v.headline {
+                        Some(h) => format!("{name}: {h}"),
+                        None => {
+                            format!("{name}: {what} ({} added, {} removed)", v.added, v.removed)
+                        }
+                    }),
+                    updated: date(&v.recorded_at),
+                    published: Some(date(&v.recorded_at)),
+                    links: vec![Link {
+                        href: url.clone(),
+                        rel: "alternate".into(),
+                        ..Link::default()
+                    }],
+                    summary: Some(Text::plain(summary.clone())),
+                    content: Some(Content {
+                        value: Some(summary),
+                        content_type: Some("text".into()),
+                        ..Content::default()
+                    }),
+                    ..Entry::default()
+                }
+            },
+        )
         .collect();
     let feed = Feed {
-        id: if ai_only {
-            "urn:policywatch:changes:ai".into()
-        } else {
-            "urn:policywatch:changes".into()
-        },
-        title: Text::plain(if ai_only {
-            "policywatch: AI-relevant changes"
-        } else {
-            "policywatch: changes"
-        }),
+        id: scope.id(),
+        title: Text::plain(scope.title()),
         updated: entries.first().map(|e| e.updated).unwrap_or_default(),
         authors: vec![Person {
             name: "policywatch".into(),

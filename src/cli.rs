@@ -216,6 +216,41 @@ pub enum Command {
         /// Version id.
         #[arg(value_name = "VERSION")]
         version_id: Option<i64>,
+        /// One JSON object: the version's metadata (as `history --json`) and its `text`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recorded changes, newest first, across targets or for one.
+    #[command(
+        after_help = "Examples:\n  policywatch changes --ai-only --since 2025-01-01\n  policywatch changes --target linkedin-privacy-policy --json"
+    )]
+    Changes {
+        /// Only this target's changes.
+        #[arg(long)]
+        target: Option<String>,
+        /// Only AI-relevant changes.
+        #[arg(long)]
+        ai_only: bool,
+        /// Only changes recorded on or after this day (YYYY-MM-DD) or time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// How many of the newest to list.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// One JSON object per change per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve a read-only web view of the history, a JSON API and Atom feeds, until SIGTERM.
+    ///
+    /// Bound to loopback by default; another address needs `[http] token_file` (a bearer token).
+    #[command(
+        after_help = "Examples:\n  policywatch serve\n  policywatch serve --listen 127.0.0.1:9000\n  curl -s localhost:8080/api/v1/changes?ai=1 | jq ."
+    )]
+    Serve {
+        /// The address to listen on (default: `[http] listen`, else 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
     },
 }
 

@@ -15,6 +15,9 @@
 //! - [`classify`]: the AI-relevance verdict on a change.
 //! - [`present`]: one renderer of a change for the CLI, mail and the report (pure).
 //! - [`output`]: tables, diffs and JSON lines for the CLI (pure).
+//! - [`views`]: the objects `--json` commands print and the HTTP API serves (one serialisation).
+//! - [`report`]: the HTML pages and feeds of the history, written by `report` and served by [`serve`].
+//! - [`serve`]: the read-only web view and JSON API (`serve`, `[http]` in `run`).
 //! - [`commands`]: what each CLI command does; `main.rs` only parses and maps exit codes.
 //! - [`memory`]: two calls into glibc's allocator that keep the heap small (the only unsafe).
 
@@ -43,4 +46,6 @@ pub(crate) mod pipeline;
 pub(crate) mod present;
 pub(crate) mod report;
 pub(crate) mod schedule;
+pub(crate) mod serve;
 pub(crate) mod store;
+pub(crate) mod views;

@@ -248,6 +248,35 @@ pub fn history_table(versions: &[VersionMeta]) -> String {
     )
 }
 
+/// `changes`: one row per recorded change, newest first, with its summary when it has one.
+pub fn changes_table(rows: &[crate::store::ChangeRow]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let v = &r.version;
+            vec![
+                v.recorded_at
+                    .get(..10)
+                    .unwrap_or(&v.recorded_at)
+                    .to_string(),
+                r.target.clone(),
+                v.id.to_string(),
+                format!("+{} -{}", v.added, v.removed),
+                if v.ai_relevant {
+                    format!("AI ({})", v.severity)
+                } else {
+                    String::new()
+                },
+                crate::extract::visible(v.headline.as_deref().unwrap_or(&v.summary)).into_owned(),
+            ]
+        })
+        .collect();
+    table(
+        &["DATE", "TARGET", "VERSION", "SENTENCES", "AI", "SUMMARY"],
+        &rows,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

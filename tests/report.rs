@@ -78,7 +78,15 @@ async fn imported_linkedin_history_makes_a_report_that_renders_in_a_browser() {
 
     let site = env.dir.path().join("site");
     env.stdout(&["report", "--out", site.to_str().unwrap()]);
-    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    // the overview lists the targets; each target's timeline its changes
+    let overview = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        overview.contains("href=\"targets/pp.html\"")
+            && overview.contains("href=\"targets/eu.html\""),
+        "{overview}"
+    );
+    let index = std::fs::read_to_string(site.join("targets/pp.html")).unwrap()
+        + &std::fs::read_to_string(site.join("targets/eu.html")).unwrap();
     for day in ["2024-09-19", "2025-11-03", "2025-11-04", "2025-09-18"] {
         assert!(index.contains(day), "{day} missing from the timeline");
     }
@@ -102,8 +110,9 @@ async fn imported_linkedin_history_makes_a_report_that_renders_in_a_browser() {
     let page = index
         .split("href=\"")
         .map(|s| s.split('"').next().unwrap_or_default())
-        .find(|h| h.starts_with("changes/pp-") && row("2024-09-19").contains(h))
+        .find(|h| h.starts_with("../changes/pp-") && row("2024-09-19").contains(h))
         .unwrap()
+        .trim_start_matches("../")
         .to_string();
     let url = format!("file://{}", site.join(&page).display());
     let dom = chromium(&["--dump-dom", &url]);
@@ -133,14 +142,27 @@ async fn imported_linkedin_history_makes_a_report_that_renders_in_a_browser() {
     let stderr =
         String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&dom.stderr);
     assert!(!stderr.contains(":CONSOLE("), "console messages: {stderr}");
-    // every page links back and every link resolves on disk
-    for href in index
-        .split("href=\"")
-        .skip(1)
-        .map(|s| s.split('"').next().unwrap_or_default())
-    {
-        if !href.starts_with("http") {
-            assert!(site.join(href).is_file(), "broken link {href}");
+    // every page of the site links only to pages that exist on disk
+    let mut pages = 0;
+    for dir in ["", "targets", "changes", "documents"] {
+        for entry in std::fs::read_dir(site.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "html") {
+                continue;
+            }
+            pages += 1;
+            let html = std::fs::read_to_string(&path).unwrap();
+            for href in html
+                .split("href=\"")
+                .skip(1)
+                .map(|s| s.split('"').next().unwrap_or_default())
+            {
+                if !href.starts_with("http") && !href.starts_with('#') {
+                    let file = path.parent().unwrap().join(href);
+                    assert!(file.is_file(), "broken link {href} in {}", path.display());
+                }
+            }
         }
     }
+    assert!(pages >= 19, "{pages} pages");
 }

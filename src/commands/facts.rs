@@ -3,7 +3,6 @@
 
 use std::io::Write as _;
 
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{CommandError, Outcome, load, open_store};
@@ -13,7 +12,8 @@ use crate::config::{Kind, Target};
 use crate::diff;
 use crate::facts::{self, Fact, FactRules, Facts, NOT_STATED, summary::Plain};
 use crate::output;
-use crate::store::{Store, VersionId, VersionMeta};
+use crate::store::{Store, VersionId};
+use crate::views;
 
 /// What was asked.
 pub(super) struct Ask<'a> {
@@ -23,20 +23,6 @@ pub(super) struct Ask<'a> {
     pub history: Option<&'a str>,
     pub recompute: bool,
     pub json: bool,
-}
-
-/// One line of `facts --json`.
-#[derive(Serialize)]
-struct Line<'a> {
-    target: &'a str,
-    region: Option<&'a str>,
-    fact: Fact,
-    /// A string; for `data_categories` an array.
-    value: serde_json::Value,
-    version: VersionId,
-    since: &'a str,
-    quote: Option<&'a str>,
-    note: &'a str,
 }
 
 /// One line of `facts --history --json`: a fact that moved in a version.
@@ -59,21 +45,21 @@ pub(super) async fn facts(cli: &Cli, ask: &Ask<'_>) -> Result<Outcome, CommandEr
     let Some(mut store) = open_store(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    let rules = wl.fact_rules();
+    let source = views::FactSource::new(&wl);
     let pages: Vec<&Target> = wl
         .by_document()
         .into_iter()
         .filter(|t| t.kind == Kind::Page)
         .collect();
     if ask.recompute {
-        let classes = wl.rule_sets();
+        let (classes, rules) = (wl.rule_sets(), source.rules());
         for t in &pages {
-            let n = recompute(&mut store, t, &rules, &classes)?;
+            let n = recompute(&mut store, t, rules, &classes)?;
             say!("{}: facts of {n} version(s) read again", t.id);
         }
         return Ok(Outcome::Ok);
     }
-    let at = match ask.at.map(end_of) {
+    let at = match ask.at.map(|a| views::parse_time(a, true)) {
         Some(Err(e)) => {
             eprintln!("policywatch: --at {e}");
             return Ok(Outcome::BadInput);
@@ -86,7 +72,7 @@ pub(super) async fn facts(cli: &Cli, ask: &Ask<'_>) -> Result<Outcome, CommandEr
             eprintln!("policywatch: unknown page target {target:?}");
             return Ok(Outcome::BadInput);
         };
-        return history(&store, t, &rules, ask.json);
+        return history(&store, t, &source, ask.json);
     }
     let chosen: Vec<&Target> = if ask.targets.is_empty() {
         pages
@@ -110,10 +96,10 @@ pub(super) async fn facts(cli: &Cli, ask: &Ask<'_>) -> Result<Outcome, CommandEr
     let mut rows = Vec::new();
     let mut out = std::io::stdout().lock();
     for t in chosen {
-        let hist = read_history(&store, t, &rules)?;
+        let hist = views::fact_history(&store, t, &source)?;
         let idx = hist.iter().rposition(|(m, _)| match (ask.version, at) {
             (Some(v), _) => m.id == v,
-            (None, Some(at)) => recorded(m).is_some_and(|r| r <= at),
+            (None, Some(at)) => views::recorded(m).is_some_and(|r| r <= at),
             (None, None) => true,
         });
         let Some(idx) = idx else {
@@ -127,27 +113,16 @@ pub(super) async fn facts(cli: &Cli, ask: &Ask<'_>) -> Result<Outcome, CommandEr
             }
             continue;
         };
-        let (meta, now) = &hist[idx];
-        let cells: Vec<(Fact, &str, &str)> = Fact::ALL
-            .iter()
-            .map(|f| (*f, now.value(*f), since(&hist[..=idx], *f)))
-            .collect();
         if ask.json {
-            for (fact, value, since) in &cells {
-                let finding = now.get(*fact);
-                let line = Line {
-                    target: t.id.as_str(),
-                    region: t.region.as_deref(),
-                    fact: *fact,
-                    value: json_value(*fact, value),
-                    version: meta.id,
-                    since,
-                    quote: finding.and_then(|f| f.quotes.first()).map(String::as_str),
-                    note: finding.map_or("", |f| f.note.as_str()),
-                };
+            for line in views::fact_lines(t, &hist, idx) {
                 writeln!(out, "{}", serde_json::to_string(&line).unwrap_or_default())?;
             }
         } else {
+            let now = &hist[idx].1;
+            let cells: Vec<(Fact, &str, &str)> = Fact::ALL
+                .iter()
+                .map(|f| (*f, now.value(*f), views::since(&hist[..=idx], *f)))
+                .collect();
             rows.push(row_of(t, Some(&cells)));
         }
     }
@@ -236,10 +211,10 @@ fn row_of(t: &Target, cells: Option<&[(Fact, &str, &str)]>) -> Vec<String> {
 fn history(
     store: &Store,
     t: &Target,
-    rules: &FactRules,
+    rules: &views::FactSource,
     json: bool,
 ) -> Result<Outcome, CommandError> {
-    let hist = read_history(store, t, rules)?;
+    let hist = views::fact_history(store, t, rules)?;
     if hist.is_empty() {
         eprintln!(
             "policywatch: no versions stored for target {:?}",
@@ -285,82 +260,6 @@ fn history(
     Ok(Outcome::Ok)
 }
 
-/// Every version of a page target with its facts: stored ones when the rules in force read
-/// them, otherwise read now (and not stored: `--recompute` does that).
-fn read_history(
-    store: &Store,
-    t: &Target,
-    rules: &FactRules,
-) -> Result<Vec<(VersionMeta, Facts)>, CommandError> {
-    let mut out = Vec::new();
-    let mut stale = 0;
-    for (meta, stored) in store.fact_history(t.id.as_str())? {
-        let facts = match stored {
-            Some((fingerprint, f)) if fingerprint == rules.fingerprint => f,
-            _ => {
-                stale += 1;
-                let text = store
-                    .version(t.id.as_str(), Some(meta.id))?
-                    .map(|v| v.text)
-                    .unwrap_or_default();
-                facts::read(&text, rules)
-            }
-        };
-        out.push((meta, facts));
-    }
-    if stale > 0 {
-        tracing::info!(
-            target = %t.id,
-            versions = stale,
-            "facts read now: stored with other rules or none (`policywatch facts --recompute` stores them)"
-        );
-    }
-    Ok(out)
-}
-
-/// When a fact took its current value: the first of the latest run of versions that give it.
-fn since(hist: &[(VersionMeta, Facts)], fact: Fact) -> &str {
-    let Some((last, rest)) = hist.split_last() else {
-        return "";
-    };
-    let value = last.1.value(fact);
-    let mut since = last.0.recorded_at.as_str();
-    for (meta, f) in rest.iter().rev() {
-        if f.value(fact) != value {
-            break;
-        }
-        since = meta.recorded_at.as_str();
-    }
-    since
-}
-
-fn json_value(fact: Fact, value: &str) -> serde_json::Value {
-    if fact == Fact::DataCategories && value != NOT_STATED {
-        serde_json::Value::from(value.split(',').collect::<Vec<_>>())
-    } else {
-        serde_json::Value::from(value)
-    }
-}
-
-fn recorded(m: &VersionMeta) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(&m.recorded_at)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
-}
-
 fn day(ts: &str) -> &str {
     ts.get(..10).unwrap_or(ts)
-}
-
-/// `--at`: a day means its end (versions recorded that day count); RFC 3339 is taken as is.
-fn end_of(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d
-            .and_hms_milli_opt(23, 59, 59, 999)
-            .map(|t| t.and_utc())
-            .ok_or_else(|| format!("{s:?}: not a date"));
-    }
-    DateTime::parse_from_rfc3339(s)
-        .map(|d| d.with_timezone(&Utc))
-        .map_err(|e| format!("{s:?}: use YYYY-MM-DD or an RFC 3339 time ({e})"))
 }

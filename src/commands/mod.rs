@@ -293,11 +293,54 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             );
             Ok(Outcome::Ok)
         }
-        Command::Show { target, version_id } => {
+        Command::Changes {
+            target,
+            ai_only,
+            since,
+            limit,
+            json,
+        } => {
+            let Some(store) = open_store(&cli).await? else {
+                return Ok(Outcome::BadInput);
+            };
+            let since = match since.as_deref().map(|s| crate::views::parse_time(s, false)) {
+                Some(Err(e)) => {
+                    eprintln!("policywatch: --since {e}");
+                    return Ok(Outcome::BadInput);
+                }
+                Some(Ok(t)) => Some(crate::store::timestamp(t)),
+                None => None,
+            };
+            let rows = store.changes(&crate::store::ChangeQuery {
+                target: target.as_deref(),
+                ai_only: *ai_only,
+                since: since.as_deref(),
+                limit: *limit,
+            })?;
+            let mut out = std::io::stdout().lock();
+            if *json {
+                for r in &rows {
+                    writeln!(out, "{}", serde_json::to_string(r).unwrap_or_default())?;
+                }
+            } else {
+                write!(out, "{}", output::changes_table(&rows))?;
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Serve { listen } => service::serve(&cli, listen.as_deref()).await,
+        Command::Show {
+            target,
+            version_id,
+            json,
+        } => {
             let Some(store) = open_store(&cli).await? else {
                 return Ok(Outcome::BadInput);
             };
             match store.version(target, version_id.map(VersionId))? {
+                Some(v) if *json => {
+                    say!("{}", serde_json::to_string(&v).unwrap_or_default());
+                    Ok(Outcome::Ok)
+                }
                 Some(v) => {
                     // page text, shown and never obeyed by the terminal
                     say!("{}", crate::extract::visible(&v.text));

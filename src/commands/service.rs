@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use serde::Serialize;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{CommandError, Outcome, load, open_store};
@@ -45,15 +44,6 @@ pub(super) async fn run(cli: &Cli) -> Result<Outcome, CommandError> {
     }
 }
 
-#[derive(Serialize)]
-struct Line<'a> {
-    #[serde(flatten)]
-    status: &'a crate::store::TargetStatus,
-    next_run: Option<String>,
-    document: &'a str,
-    language: &'a str,
-}
-
 pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandError> {
     let Some(wl) = load(cli) else {
         return Ok(Outcome::BadInput);
@@ -61,45 +51,12 @@ pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandErro
     let Some(store) = open_store(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    let known = store.statuses()?;
+    let lines = crate::views::status_lines(&wl, &store, crate::clock::now())?;
     let pending = store.pending_mail()?;
-    let now = crate::clock::now();
-    let mut lines = Vec::new();
-    for t in wl.by_document() {
-        let status = known
-            .iter()
-            .find(|s| s.target == t.id.as_str())
-            .cloned()
-            .unwrap_or_else(|| crate::store::TargetStatus {
-                target: t.id.to_string(),
-                url: t.url.to_string(),
-                last_checked_at: None,
-                last_result: None,
-                last_change_at: None,
-                consecutive_failures: 0,
-                last_error: None,
-            });
-        let next = t
-            .enabled
-            .then(|| t.schedule.next_after(now))
-            .flatten()
-            .map(crate::store::timestamp);
-        lines.push((status, next, t));
-    }
     let mut out = std::io::stdout().lock();
     if json {
-        for (status, next_run, t) in &lines {
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string(&Line {
-                    status,
-                    next_run: next_run.clone(),
-                    document: &t.document,
-                    language: &t.language,
-                })
-                .unwrap_or_default()
-            )?;
+        for line in &lines {
+            writeln!(out, "{}", serde_json::to_string(line).unwrap_or_default())?;
         }
         writeln!(out, "{}", serde_json::json!({ "pending_mail": pending }))?;
         return Ok(Outcome::Ok);
@@ -107,10 +64,11 @@ pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandErro
     let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
     let rows: Vec<Vec<String>> = lines
         .iter()
-        .map(|(s, next, t)| {
+        .map(|l| {
+            let (s, next) = (&l.status, &l.next_run);
             vec![
                 s.target.clone(),
-                t.language.clone(),
+                l.language.clone(),
                 dash(&s.last_checked_at),
                 dash(&s.last_result),
                 dash(&s.last_change_at),
@@ -142,5 +100,82 @@ pub(super) async fn status(cli: &Cli, json: bool) -> Result<Outcome, CommandErro
         "\n{pending} mail(s) pending (next runs are before jitter of up to {}s)",
         wl.jitter.as_secs()
     )?;
+    Ok(Outcome::Ok)
+}
+
+/// `serve`: the web view, API and feeds of the store, until SIGTERM or SIGINT.
+pub(super) async fn serve(cli: &Cli, listen: Option<&str>) -> Result<Outcome, CommandError> {
+    let Some(wl) = load(cli) else {
+        return Ok(Outcome::BadInput);
+    };
+    let addr = match listen {
+        Some(l) => crate::config::parse_listen(l),
+        None => wl.http.listen.map_or_else(
+            || crate::config::parse_listen(crate::config::DEFAULT_LISTEN),
+            Ok,
+        ),
+    };
+    let addr = match addr {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("policywatch: --listen: {e}");
+            return Ok(Outcome::BadInput);
+        }
+    };
+    if let Some(why) = crate::config::needs_token(addr, wl.http.token_file.as_deref()) {
+        eprintln!("policywatch: refusing to serve on {why}");
+        return Ok(Outcome::BadInput);
+    }
+    let auth = match wl.http.token() {
+        Ok(token) => token.map(crate::serve::auth::Auth::new),
+        Err(e) => {
+            eprintln!("policywatch: {e}");
+            return Ok(Outcome::BadInput);
+        }
+    };
+    let Some(db) = super::db_path(cli, Some(&wl)) else {
+        return Ok(Outcome::BadInput);
+    };
+    // created and brought up to date once; every request then reads through its own connection
+    drop(super::open_at(db.clone()).await?);
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("policywatch: cannot listen on {addr}: {e}");
+            return Ok(Outcome::SomeFailed);
+        }
+    };
+    let local = listener.local_addr()?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let (term, int) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    let (mut term, mut int) = match (term, int) {
+        (Ok(t), Ok(i)) => (t, i),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(CommandError::Task(format!("cannot handle signals: {e}")));
+        }
+    };
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM"),
+            _ = int.recv() => tracing::info!("SIGINT"),
+        }
+        stop_tx.send_replace(true);
+    });
+    let state = crate::serve::AppState {
+        wl: tokio::sync::watch::channel(std::sync::Arc::new(wl)).1,
+        readers: crate::serve::Readers::new(db),
+        auth,
+    };
+    say!("serving http://{local}/ (read-only; Ctrl-C stops)");
+    tracing::info!(address = %local, "serving");
+    crate::serve::listen::serve(
+        std::sync::Arc::new(listener),
+        crate::serve::app(state),
+        stop,
+    )
+    .await;
     Ok(Outcome::Ok)
 }

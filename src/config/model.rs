@@ -129,6 +129,8 @@ pub struct Watchlist {
     pub email: super::Email,
     /// When alerts are mailed.
     pub alerts: super::Alerts,
+    /// Where `run` serves the web view (`[http]`).
+    pub http: super::Http,
     /// When digests are sent.
     pub digest: super::Digest,
 }

@@ -28,7 +28,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::classify::{RuleSets, RuleSpec};
+use crate::classify::RuleSets;
 use crate::config::{self, Target, TargetId, Watchlist};
 use crate::fetch::Fetcher;
 use crate::notify::send::Mailer;
@@ -95,12 +95,11 @@ pub fn lock(db: &Path) -> Result<File, DaemonError> {
 }
 
 struct Loaded {
-    /// The watchlist, its rules moved out (see `rules`).
+    /// The watchlist. Its rules are compiled for each round of checks rather than held while
+    /// idle: their regexes are about a megabyte, compiling them takes a few milliseconds,
+    /// rounds are hours apart.
     wl: Arc<Watchlist>,
     targets: HashMap<TargetId, Arc<Target>>,
-    /// The rules, compiled for each round of checks rather than held while idle: their regexes
-    /// are about a megabyte, compiling them takes a few milliseconds, rounds are hours apart.
-    rules: Vec<RuleSpec>,
     /// The round's pipeline: built when a round starts, dropped when its last check ends.
     pipeline: Option<Arc<Pipeline>>,
     /// What the services read.
@@ -114,7 +113,7 @@ impl Loaded {
             // The same specs compiled when the watchlist was loaded; compiling is deterministic.
             let rules = RuleSets::build(
                 self.wl.targets.iter().map(|t| t.language.as_str()),
-                &self.rules,
+                &self.wl.user_rules,
             )
             .unwrap_or_else(|e| unreachable!("loaded rules compile again: {e}"));
             let settings = Settings::new(&self.wl, rules);
@@ -135,9 +134,7 @@ async fn release_memory(store: &SharedStore) {
     tracing::debug!(bytes = code, "code pages released until the next round");
 }
 
-fn load(mut wl: Watchlist) -> Loaded {
-    // the file's own rules: each round compiles them with the built-ins of its languages
-    let rules = std::mem::take(&mut wl.user_rules);
+fn load(wl: Watchlist) -> Loaded {
     let targets = wl
         .targets
         .iter()
@@ -156,7 +153,6 @@ fn load(mut wl: Watchlist) -> Loaded {
         },
         wl,
         targets,
-        rules,
         pipeline: None,
     }
 }
@@ -214,6 +210,35 @@ pub async fn run(
             services::digests(store.clone(), config.subscribe(), Arc::clone(&nudge), stop)
         });
     }
+    // The web view: bound now, so a taken port or a missing token stops the start.
+    let site = watch::Sender::new(Arc::clone(&loaded.wl));
+    if let Some(addr) = loaded.wl.http.listen {
+        let auth = loaded
+            .wl
+            .http
+            .token()
+            .map_err(DaemonError::Setup)?
+            .map(crate::serve::auth::Auth::new);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map(Arc::new)
+            .map_err(|e| {
+                DaemonError::Setup(format!("cannot listen on {addr} ([http] listen): {e}"))
+            })?;
+        tracing::info!(address = %addr, "serving the web view");
+        let state = crate::serve::AppState {
+            wl: site.subscribe(),
+            readers: crate::serve::Readers::new(db_path.clone()),
+            auth,
+        };
+        supervisor.spawn("http", move |stop| {
+            let (listener, app) = (Arc::clone(&listener), crate::serve::app(state.clone()));
+            async move {
+                crate::serve::listen::serve(listener, app, stop).await;
+                Ok(())
+            }
+        });
+    }
     let watchdog = systemd::Watchdog::from_env();
     let mut watchdog_tick = tokio::time::interval(watchdog.interval());
     // Parsing the watchlist and opening the store leave freed memory behind.
@@ -254,6 +279,10 @@ pub async fn run(
                     let concurrency = wl.concurrency;
                     loaded = load(wl);
                     config.send_replace(loaded.services.clone());
+                    if loaded.wl.http != site.borrow().http {
+                        tracing::warn!("[http] changed in the watchlist; restart to serve with it");
+                    }
+                    site.send_replace(Arc::clone(&loaded.wl));
                     plan.reload(&schedules(&loaded), loaded.wl.jitter, crate::clock::now(), &mut rand);
                     permits = Arc::new(Semaphore::new(concurrency));
                     tracing::info!(targets = loaded.targets.len(), "watchlist reloaded");

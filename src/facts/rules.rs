@@ -193,6 +193,11 @@ pub fn specs_toml(specs: &[FactRuleSpec]) -> String {
     .unwrap_or_default()
 }
 
+/// The short hash of merged specs that [`FactRules::fingerprint`] holds, without compiling them.
+pub fn fingerprint(specs: &[FactRuleSpec]) -> String {
+    blake3::hash(specs_toml(specs).as_bytes()).to_hex()[..16].to_string()
+}
+
 /// A compiled set of fact rules, with a fingerprint of the specs they came from (stored with
 /// every version's facts, so `facts --recompute` knows which are stale).
 #[derive(Debug, Clone)]
@@ -220,7 +225,7 @@ impl FactRules {
                 FactRule::compile(s).map_err(|(k, m)| format!("fact rule {:?}: {k}: {m}", s.id))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let fingerprint = blake3::hash(specs_toml(&specs).as_bytes()).to_hex()[..16].to_string();
+        let fingerprint = fingerprint(&specs);
         let mut set = Self {
             rules,
             specs,

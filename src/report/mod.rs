@@ -1,113 +1,66 @@
-//! Report: a static, self-contained HTML site of every recorded change (`policywatch report`).
+//! Report: the HTML pages and Atom feeds of the recorded history, one renderer for both the
+//! static site (`policywatch report --out`, a crawl of every page) and the live view
+//! (`policywatch serve`, the same pages at the same paths).
 //!
-//! Pure: documents and their changes in, pages out. An index with a timeline per document
-//! (AI-relevant changes marked with their severity), a page per change with the sentence diff
-//! (removed and added words marked, matched terms highlighted), and a page per document with its
-//! current text. Inline CSS, no scripts, no external assets: it opens from disk. All page text
-//! is escaped.
+//! [`Route`] names a page and its path; [`Site`] (the I/O shell) reads what a route needs from
+//! the watchlist and the store and hands it to the pure renderers: an overview of every target,
+//! a timeline per target, a page per change (plain words and moved facts first, then the
+//! sentence diff with matched terms marked), the current text, the facts matrix, the outbox.
+//! Links are relative, so the pages work from disk and served. Inline CSS (allowed by its hash
+//! in the served Content-Security-Policy), no scripts, no external assets. All page text is
+//! escaped.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
+use html_escape::encode_text as esc;
 
-use crate::classify::{Side, Verdict};
-use crate::diff::Change;
-use crate::facts::{Facts, summary::Plain};
-use crate::present;
-use crate::store::{VersionId, VersionMeta};
+use crate::store::VersionMeta;
 
+mod change;
 mod facts;
+mod pages;
+mod route;
+mod site;
 
-/// One recorded change of a document.
-pub struct ChangeData {
-    /// The version before.
-    pub old: VersionMeta,
-    /// The version recorded.
-    pub new: VersionMeta,
-    /// The sentence diff.
-    pub change: Change,
-    /// The classifier's verdict.
-    pub verdict: Verdict,
-    /// The change in plain words.
-    pub plain: Plain,
-}
+pub use change::ChangeData;
+pub use route::Route;
+pub use site::{Page, Site};
 
-/// What the timeline shows of a change (its page is written as soon as it is rendered, so a
-/// long history never holds every diff at once).
-pub struct ChangeSummary {
-    /// The version before.
-    pub old: VersionMeta,
-    /// The version recorded.
-    pub new: VersionMeta,
-    /// Sentences added.
-    pub added: usize,
-    /// Sentences removed.
-    pub removed: usize,
-    /// The terms that matched.
-    pub matched_terms: Vec<String>,
-    /// The change in plain words.
-    pub summary: String,
-}
-
-impl From<&ChangeData> for ChangeSummary {
-    fn from(c: &ChangeData) -> Self {
-        Self {
-            old: c.old.clone(),
-            new: c.new.clone(),
-            added: c.change.added,
-            removed: c.change.removed,
-            matched_terms: c.verdict.matched_terms.clone(),
-            summary: c.plain.summary.clone(),
-        }
-    }
-}
-
-/// One document and its history.
-pub struct DocData {
+/// A document as its pages name it.
+#[derive(Debug, Clone)]
+pub struct Doc {
     /// Target id.
     pub id: String,
-    /// Name.
+    /// Name, with the language when the document is read in several.
     pub name: String,
     /// URL.
     pub url: String,
-    /// Every version, oldest first.
-    pub versions: Vec<VersionMeta>,
-    /// The changes, oldest first.
-    pub changes: Vec<ChangeSummary>,
-    /// The latest text.
-    pub current: String,
     /// Whom the document covers.
     pub region: Option<String>,
-    /// Pages: every version's facts, oldest first.
-    pub facts: Vec<(VersionId, String, Facts)>,
+    /// The language it is read in.
+    pub language: String,
 }
 
-/// A file of the site: path relative to the output folder, and its HTML.
-pub type SiteFile = (String, String);
-
-const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#222}\
-h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem}a{color:#0a66c2}\
+/// The stylesheet of every page (inline: a page opened from disk needs nothing else).
+pub const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;line-height:1.45;color:#222}\
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}a{color:#0a66c2}nav{font-size:.9rem;margin-bottom:1rem}nav a{margin-right:.8rem}\
 .sev{display:inline-block;padding:0 .4rem;border-radius:.3rem;font-size:.8rem;font-weight:600;color:#fff}\
-.sev-high{background:#b00020}.sev-medium{background:#c25e00}.sev-low{background:#5f6b7a}\
-table{border-collapse:collapse;width:100%}td:first-child{white-space:nowrap}td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}\
+.sev-high{background:#b00020}.sev-medium{background:#c25e00}.sev-low{background:#5f6b7a}.bad{color:#b00020;font-weight:600}\
+.wide{overflow-x:auto}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}\
 .hunk{border-left:3px solid #ccc;padding-left:.6rem;margin:1rem 0}.ctx{color:#666}\
 .rem{background:#fdecea}.add{background:#e6f4ea}del{background:#f5b7b1}ins{background:#a9dfbf;text-decoration:none}\
-mark{background:#ffe066}p.line{margin:.2rem 0}.muted{color:#666;font-size:.9rem}pre{white-space:pre-wrap}";
+mark{background:#ffe066}p.line{margin:.2rem 0}.muted{color:#666;font-size:.9rem}pre{white-space:pre-wrap}\
+@media (max-width:40rem){td,th{padding:.2rem .3rem;font-size:.9rem}}";
 
-fn page(title: &str, body: &str) -> String {
-    let mut out = page_open(title, body.len());
-    out.push_str(body);
-    page_close(out)
-}
-
-/// A page's head, in a buffer with room for `body` bytes: a large page is written into it
-/// directly rather than copied in.
-fn page_open(title: &str, body: usize) -> String {
-    let mut out = String::with_capacity(body + CSS.len() + 512);
+/// A page's head, in a buffer with room for `body` bytes (a large page is written into it
+/// directly rather than copied in), and the navigation. `up` is the way to the site's root
+/// from the page (`""` or `"../"`).
+fn page_open(title: &str, up: &str, body: usize) -> String {
+    let mut out = String::with_capacity(body + CSS.len() + 1024);
     let _ = write!(
         out,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{CSS}</style></head><body>",
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body>\
+         <nav><a href=\"{up}index.html\">Overview</a><a href=\"{up}facts.html\">Facts</a><a href=\"{up}outbox.html\">Notifications</a><a href=\"{up}feed.atom\">Feed</a><a href=\"{up}feed/ai.atom\">AI feed</a></nav>",
         esc(title)
     );
     out
@@ -116,6 +69,20 @@ fn page_open(title: &str, body: usize) -> String {
 fn page_close(mut out: String) -> String {
     out.push_str("<p class=\"muted\">Generated by policywatch.</p></body></html>");
     out
+}
+
+/// A page without the site's navigation (the login form, errors).
+pub fn plain_page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body>{body}</body></html>",
+        esc(title)
+    )
+}
+
+fn page(title: &str, up: &str, body: &str) -> String {
+    let mut out = page_open(title, up, body.len());
+    out.push_str(body);
+    page_close(out)
 }
 
 fn badge(v: &VersionMeta) -> String {
@@ -133,250 +100,13 @@ fn day(ts: &str) -> &str {
     ts.get(..10).unwrap_or(ts)
 }
 
-/// The link of a change page, relative to the site root.
-pub fn change_path(doc: &str, version: crate::store::VersionId) -> String {
-    format!("changes/{doc}-v{version}.html")
-}
-
-/// The timeline and the documents' current texts (each change's page comes from
-/// [`change_page`], written as the history is read).
-pub fn site(docs: &[DocData]) -> Vec<SiteFile> {
-    let mut files = vec![
-        ("index.html".to_string(), index(docs)),
-        ("facts.html".to_string(), facts::facts_page(docs)),
-    ];
-    for d in docs {
-        files.push((format!("documents/{}.html", d.id), document(d)));
+/// A time as a page shows it: `YYYY-MM-DD HH:MM` UTC.
+fn minute(ts: &str) -> String {
+    match (ts.get(..10), ts.get(11..16)) {
+        (Some(d), Some(t)) => format!("{d} {t}"),
+        _ => ts.to_string(),
     }
-    files
-}
-
-fn index(docs: &[DocData]) -> String {
-    let ai: usize = docs
-        .iter()
-        .map(|d| d.changes.iter().filter(|c| c.new.ai_relevant).count())
-        .sum();
-    let total: usize = docs.iter().map(|d| d.changes.len()).sum();
-    let mut body = format!(
-        "<h1>What the terms say about your data</h1><p>{total} recorded changes in {} document(s), {ai} of them AI-relevant. <a href=\"facts.html\">What each document says about AI training, now and since when</a>.</p>",
-        docs.len()
-    );
-    for d in docs {
-        let _ = write!(
-            body,
-            "<h2>{}</h2><p class=\"muted\"><a href=\"{}\">{}</a> · {} versions · <a href=\"documents/{}.html\">current text</a></p>",
-            esc(&d.name),
-            attr(&d.url),
-            esc(&d.url),
-            d.versions.len(),
-            attr(&d.id)
-        );
-        if d.changes.is_empty() {
-            body.push_str("<p class=\"muted\">No change recorded yet.</p>");
-            continue;
-        }
-        body.push_str(
-            "<table><tr><th>Date</th><th>Change</th><th>Sentences</th><th>Matched</th></tr>",
-        );
-        for c in d.changes.iter().rev() {
-            let _ = write!(
-                body,
-                "<tr><td>{}</td><td><a href=\"{}\">version {} → {}</a> {}{}</td><td>+{} −{}</td><td>{}</td></tr>",
-                esc(day(&c.new.recorded_at)),
-                attr(&change_path(&d.id, c.new.id)),
-                c.old.id,
-                c.new.id,
-                badge(&c.new),
-                if c.summary.is_empty() {
-                    String::new()
-                } else {
-                    format!("<br>{}", esc(&c.summary))
-                },
-                c.added,
-                c.removed,
-                esc(&c.matched_terms.join(", "))
-            );
-        }
-        body.push_str("</table>");
-    }
-    page("policywatch report", &body)
-}
-
-/// The page of one change: what it says, why it matters, the sentence diff.
-pub fn change_page(d: &DocData, c: &ChangeData) -> String {
-    let mut body = page_open(&format!("{}: version {}", d.name, c.new.id), 0);
-    let _ = write!(
-        body,
-        "<p><a href=\"../index.html\">← all documents</a></p><h1>{} {}</h1><p>Version {} ({}) → {} ({}): {} sentences added, {} removed. <a href=\"{}\">{}</a></p>",
-        esc(&d.name),
-        badge(&c.new),
-        c.old.id,
-        esc(day(&c.old.recorded_at)),
-        c.new.id,
-        esc(day(&c.new.recorded_at)),
-        c.change.added,
-        c.change.removed,
-        attr(&d.url),
-        esc(&d.url)
-    );
-    // the change told plainly leads; the quoted sentences follow
-    if !c.plain.summary.is_empty() {
-        let _ = write!(body, "<p><b>{}</b></p>", esc(&c.plain.summary));
-    }
-    let lines = c.plain.fact_lines();
-    if !lines.is_empty() {
-        body.push_str("<h2>What it now says (before → after)</h2><ul>");
-        for l in &lines {
-            let _ = write!(body, "<li>{}</li>", esc(l));
-        }
-        body.push_str("</ul>");
-    }
-    if !c.verdict.matches.is_empty() {
-        body.push_str("<h2>Why it matters</h2><ul>");
-        let mut seen: HashSet<(&str, &str, Side)> = HashSet::new();
-        for m in &c.verdict.matches {
-            if !seen.insert((m.rule.as_str(), m.term.as_str(), m.side)) {
-                continue;
-            }
-            let side = if m.side == Side::Added {
-                "added"
-            } else {
-                "removed"
-            };
-            let _ = write!(
-                body,
-                "<li><b>{}</b> “{}” ({side})</li>",
-                esc(&m.rule),
-                esc(&m.term)
-            );
-        }
-        body.push_str("</ul>");
-    }
-    body.push_str("<h2>What changed</h2>");
-    present::change_into(
-        &mut body,
-        &c.change,
-        &c.verdict,
-        present::Style::ReportHtml,
-        usize::MAX,
-    );
-    page_close(body)
-}
-
-fn document(d: &DocData) -> String {
-    let mut body = page_open(&d.name, d.current.len() + d.current.len() / 8);
-    let _ = write!(
-        body,
-        "<p><a href=\"../index.html\">← all documents</a></p><h1>{}</h1><p class=\"muted\"><a href=\"{}\">{}</a></p>",
-        esc(&d.name),
-        attr(&d.url),
-        esc(&d.url)
-    );
-    for line in d.current.lines() {
-        match line
-            .strip_prefix("# ")
-            .or_else(|| line.strip_prefix("## "))
-            .or_else(|| line.strip_prefix("### "))
-        {
-            Some(h) => {
-                let _ = write!(body, "<h2>{}</h2>", esc(h));
-            }
-            None => {
-                let _ = write!(body, "<p>{}</p>", esc(line));
-            }
-        }
-    }
-    page_close(body)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::classify::RuleSet;
-
-    fn meta(id: i64, ai: bool) -> VersionMeta {
-        let severity = if ai {
-            crate::classify::Severity::High
-        } else {
-            crate::classify::Severity::None
-        };
-        VersionMeta::sample(id, &format!("2025-11-0{id}T00:00:00.000Z"), ai, severity)
-    }
-
-    #[test]
-    fn pages_escape_text_mark_terms_and_link_each_other() {
-        let old = "We collect <data>.";
-        let new = "We collect <data>. We train AI models on your posts.";
-        let change = crate::diff::diff(old, new);
-        let verdict = crate::classify::classify(&change, &RuleSet::builtin());
-        let rules = crate::facts::FactRules::builtin();
-        let (before, after) = (
-            crate::facts::read(old, &rules),
-            crate::facts::read(new, &rules),
-        );
-        let plain = Plain::tell("Privacy Policy", None, &before, &after, &verdict);
-        let data = ChangeData {
-            old: meta(1, false),
-            new: meta(2, true),
-            change,
-            verdict,
-            plain,
-        };
-        let doc = DocData {
-            id: "pp".into(),
-            name: "Privacy Policy".into(),
-            url: "https://example.com/p?a=1&b=2".into(),
-            versions: vec![meta(1, false), meta(2, true)],
-            changes: vec![ChangeSummary::from(&data)],
-            current: new.into(),
-            region: Some("EU & UK".into()),
-            facts: vec![
-                (VersionId(1), "2025-11-01T00:00:00.000Z".into(), before),
-                (VersionId(2), "2025-11-02T00:00:00.000Z".into(), after),
-            ],
-        };
-        let mut files = site(std::slice::from_ref(&doc));
-        files.push((
-            change_path(&doc.id, crate::store::VersionId(2)),
-            change_page(&doc, &data),
-        ));
-        let paths: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
-        assert_eq!(
-            paths,
-            vec![
-                "index.html",
-                "facts.html",
-                "documents/pp.html",
-                "changes/pp-v2.html"
-            ]
-        );
-        let index = &files[0].1;
-        // the facts page: the matrix cell now, since when, and the quote in its history
-        let facts = &files[1].1;
-        assert!(
-            facts.contains("EU &amp; UK")
-                && facts.contains("href=\"#pp-trains_ai\">yes</a><br><small>since 2025-11-02")
-                && facts.contains("“We train AI models on your posts.”"),
-            "{facts}"
-        );
-        assert!(
-            index.contains("href=\"changes/pp-v2.html\"") && index.contains("AI · high"),
-            "{index}"
-        );
-        let change = &files[3].1;
-        assert!(
-            change.contains("<mark>train</mark>") && change.contains("<mark>posts</mark>"),
-            "{change}"
-        );
-        // the summary leads the change page, before the quoted sentences
-        let summary = change.find("now says members' data is used to train AI models");
-        let why = change.find("Why it matters");
-        assert!(summary.is_some() && summary < why, "{change}");
-        assert!(change.contains("&lt;data&gt;") && !change.contains("<data>"));
-        assert!(
-            !files
-                .iter()
-                .any(|(_, html)| html.contains("<script") || html.contains("src=\"http"))
-        );
-    }
-}
+mod tests;

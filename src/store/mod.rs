@@ -26,7 +26,7 @@ use rusqlite_migration::{M, Migrations};
 
 pub use lag::NewLag;
 pub use outbox::{DigestMaterial, Mail, NewMail};
-pub use read::{ItemNote, TargetStatus, Version, VersionMeta};
+pub use read::{ChangeQuery, ChangeRow, ItemNote, TargetStatus, Version, VersionMeta};
 pub use shared::{SharedStore, StoreFailure};
 pub use write::{Failure, NewVersion, Observation, Recorded, Snapshot};
 
@@ -291,6 +291,47 @@ impl Store {
         if app_id == 0 {
             conn.pragma_update(None, "application_id", APPLICATION_ID)
                 .map_err(sqlite)?;
+        }
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            keep_snapshots: None,
+        })
+    }
+
+    /// Opens a database that [`Store::open`] created, for reading only (`PRAGMA query_only`:
+    /// SQLite refuses any write through it). In WAL mode it reads beside a daemon's writes
+    /// without waiting for them. A file of another program, or of another schema, is refused.
+    pub fn reader(path: &Path) -> Result<Self, StoreError> {
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        conn.pragma_update(None, "query_only", true)
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "cache_size", -512)
+            .map_err(sqlite)?;
+        let (app_id, version): (i32, i64) = conn
+            .query_row(
+                "SELECT (SELECT application_id FROM pragma_application_id),
+                        (SELECT user_version FROM pragma_user_version)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(sqlite)?;
+        if app_id != APPLICATION_ID || usize::try_from(version).ok() != Some(MIGRATIONS.len()) {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "not a policywatch database of this version (application_id {app_id:#x}, schema {version}, expected {})",
+                    MIGRATIONS.len()
+                ),
+            });
         }
         Ok(Self {
             conn,

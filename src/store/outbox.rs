@@ -263,6 +263,17 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Number of notifications given up on.
+    pub fn failed_mail(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE status = 'failed'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Marks a mail delivered.
     pub fn mail_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn

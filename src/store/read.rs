@@ -226,24 +226,69 @@ impl Store {
     }
 }
 
+/// Which recorded changes to list.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeQuery<'a> {
+    /// Only this target's.
+    pub target: Option<&'a str>,
+    /// Only AI-relevant ones.
+    pub ai_only: bool,
+    /// Only those recorded at or after this time (RFC 3339, compared as stored).
+    pub since: Option<&'a str>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// A recorded change, as `changes --json` prints it and `/api/v1/changes` serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeRow {
+    /// Target id.
+    pub target: String,
+    /// Target URL.
+    pub url: String,
+    /// The version recorded (its `added`/`removed` count against the one before).
+    #[serde(flatten)]
+    pub version: VersionMeta,
+}
+
 impl Store {
-    /// Recorded changes (versions with a predecessor), newest first, at most `limit`:
-    /// (target id, target URL, version).
-    pub fn changes(
-        &self,
-        ai_only: bool,
-        limit: usize,
-    ) -> Result<Vec<(String, String, VersionMeta)>, StoreError> {
+    /// Recorded changes (versions with a predecessor), newest first.
+    pub fn changes(&self, q: &ChangeQuery<'_>) -> Result<Vec<ChangeRow>, StoreError> {
         let sql = format!(
             "SELECT t.key, t.url, {META_COLUMNS} FROM version v JOIN target t ON t.id = v.target_id
              WHERE EXISTS (SELECT 1 FROM version p WHERE p.target_id = v.target_id AND p.id < v.id)
                AND (?1 = 0 OR v.ai_relevant = 1)
+               AND (?3 IS NULL OR t.key = ?3)
+               AND (?4 IS NULL OR v.recorded_at >= ?4)
              ORDER BY v.id DESC LIMIT ?2"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map(params![ai_only, limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, meta_at(r, 2)?))
+            .query_map(params![q.ai_only, limit, q.target, q.since], |r| {
+                Ok(ChangeRow {
+                    target: r.get(0)?,
+                    url: r.get(1)?,
+                    version: meta_at(r, 2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Every target's latest version, and whether it has an older one: (target id, version,
+    /// is a change).
+    pub fn latest_versions(&self) -> Result<Vec<(String, VersionMeta, bool)>, StoreError> {
+        let sql = format!(
+            "SELECT t.key, {META_COLUMNS},
+                    EXISTS (SELECT 1 FROM version p WHERE p.target_id = v.target_id AND p.id < v.id)
+             FROM target t JOIN version v ON v.id = (SELECT max(id) FROM version WHERE target_id = t.id)
+             ORDER BY t.key"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, meta_at(r, 1)?, r.get(1 + META_WIDTH)?))
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
