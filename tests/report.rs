@@ -2,32 +2,7 @@
 //! (Debian's chromium, headless): the pages load from disk, render the diff, log no console
 //! errors.
 
-use std::process::Command;
-
-use crate::common::{TestEnv, fixtures_dir};
-
-fn chromium(args: &[&str]) -> std::process::Output {
-    let profile = tempfile::tempdir().unwrap();
-    Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-        ])
-        .args([
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .args(["--enable-logging=stderr", "--v=0"])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args)
-        .output()
-        .expect("chromium (Debian package chromium) is needed for the report test")
-}
+use crate::common::{TestEnv, chromium, fixtures_dir};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn imported_linkedin_history_makes_a_report_that_renders_in_a_browser() {

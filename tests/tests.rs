@@ -19,4 +19,5 @@ mod hostile;
 mod languages;
 mod people;
 mod report;
+mod serve;
 mod watchlist;

@@ -497,3 +497,27 @@ impl TestEnv {
         N.fetch_add(1, Ordering::SeqCst) as usize
     }
 }
+
+/// Debian's chromium, headless, with its console on stderr (`:CONSOLE(` marks a message).
+pub fn chromium(args: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .args(["--enable-logging=stderr", "--v=0"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .expect("chromium (Debian package chromium) is needed for the report test")
+}
