@@ -18,6 +18,8 @@
 // std does not expose; each call site says why it is sound.
 #![allow(clippy::unwrap_used, clippy::expect_used, unsafe_code)]
 
+#[path = "support/served.rs"]
+mod served;
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -338,17 +340,32 @@ fn print_floor(n: usize) {
     println!("{}", pass().as_secs_f64());
 }
 
+/// What the idle daemon leaves for the web view's load test.
+struct Idle {
+    dir: tempfile::TempDir,
+    pages: Pages,
+}
+
 /// The daemon with 20 targets, all due a few seconds after it starts: its RSS once started and
-/// idle, and again once it has checked all 20 and is idle again (the state it spends its life in).
-fn idle_daemon() {
+/// idle, and again once it has checked all 20 and is idle again (the state it spends its life in);
+/// with `http`, serving the web view on a loopback port too.
+fn idle_daemon(http: bool) -> Idle {
     let dir = tempfile::tempdir().unwrap();
     let pages: Pages = Arc::new(RwLock::new(vec![(0, 0); 20]));
-    let port = serve(pages);
+    let port = serve(Arc::clone(&pages));
     // a 6-field (seconds-first) schedule: once, 4 s from now (40 s under a profiler's WRAP)
     let lead = if std::env::var("WRAP").is_ok() { 40 } else { 4 };
     let due = chrono::Utc::now() + chrono::Duration::seconds(lead);
     let schedule = due.format("%S %M %H %d %m *").to_string();
     let wl = watchlist(dir.path(), port, 20, &schedule);
+    if http {
+        let mut text = std::fs::read_to_string(&wl).unwrap();
+        text.push_str(&format!(
+            "[http]\nlisten = \"127.0.0.1:{}\"\n",
+            served::free_port()
+        ));
+        std::fs::write(&wl, text).unwrap();
+    }
     let db = dir.path().join("pw.db");
     let mut child = command()
         .args([
@@ -387,8 +404,13 @@ fn idle_daemon() {
     // Private (anonymous) memory is what the daemon costs the machine alone; mapped files
     // (the binary's code, shared libraries) are shared and can be dropped by the kernel.
     println!(
-        "idle daemon, 20 targets: RSS {:.1} MB once started; idle after checking all 20: private (anonymous) {:.1} MB (target 4 MB), RSS {:.1} MB (target 12 MB; {:.1} MB mapped files), peak {:.1} MB",
-        started.0, after.2, after.0, after.3, after.1
+        "idle daemon, 20 targets{}: RSS {:.1} MB once started; idle after checking all 20: private (anonymous) {:.1} MB (target 4 MB), RSS {:.1} MB (target 12 MB; {:.1} MB mapped files), peak {:.1} MB",
+        if http { ", serving [http]" } else { "" },
+        started.0,
+        after.2,
+        after.0,
+        after.3,
+        after.1
     );
     // SIGTERM, as systemd stops it (and a profiler then writes its figures)
     // SAFETY: kill(2) on our own child's pid.
@@ -398,6 +420,7 @@ fn idle_daemon() {
         status.success(),
         "the daemon stops cleanly on SIGTERM: {status}"
     );
+    Idle { dir, pages }
 }
 
 fn one_megabyte() {
@@ -448,6 +471,8 @@ fn main() {
     for n in sizes {
         load(n);
     }
-    idle_daemon();
+    idle_daemon(false);
+    let idle = idle_daemon(true);
+    served::load(&idle);
     one_megabyte();
 }

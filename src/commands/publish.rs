@@ -13,7 +13,8 @@ pub(super) async fn report(cli: &Cli, out: &std::path::Path) -> Result<Outcome, 
     let Some(store) = open_store(cli).await? else {
         return Ok(Outcome::BadInput);
     };
-    let site = Site::new(&wl, &store, crate::clock::now());
+    let rules = crate::report::RuleCache::default();
+    let site = Site::new(&wl, &store, crate::clock::now(), &rules);
     let mut written = 0;
     for route in site.routes()? {
         let Some(page) = site.render(&route)? else {
@@ -47,7 +48,8 @@ pub(super) async fn feed(
         return Ok(Outcome::BadInput);
     };
     let route = if ai_only { Route::AiFeed } else { Route::Feed };
-    let site = Site::new(&wl, &store, crate::clock::now());
+    let rules = crate::report::RuleCache::default();
+    let site = Site::new(&wl, &store, crate::clock::now(), &rules);
     let xml = site.render(&route)?.map(|p| p.body).unwrap_or_default();
     write_file(out, xml.as_bytes())?;
     say!(

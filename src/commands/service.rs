@@ -164,18 +164,13 @@ pub(super) async fn serve(cli: &Cli, listen: Option<&str>) -> Result<Outcome, Co
         }
         stop_tx.send_replace(true);
     });
-    let state = crate::serve::AppState {
-        wl: tokio::sync::watch::channel(std::sync::Arc::new(wl)).1,
-        readers: crate::serve::Readers::new(db),
+    let state = crate::serve::AppState::new(
+        tokio::sync::watch::channel(std::sync::Arc::new(wl)).1,
+        db,
         auth,
-    };
+    );
     say!("serving http://{local}/ (read-only; Ctrl-C stops)");
     tracing::info!(address = %local, "serving");
-    crate::serve::listen::serve(
-        std::sync::Arc::new(listener),
-        crate::serve::app(state),
-        stop,
-    )
-    .await;
+    crate::serve::run(std::sync::Arc::new(listener), state, stop).await;
     Ok(Outcome::Ok)
 }

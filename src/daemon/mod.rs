@@ -226,15 +226,11 @@ pub async fn run(
                 DaemonError::Setup(format!("cannot listen on {addr} ([http] listen): {e}"))
             })?;
         tracing::info!(address = %addr, "serving the web view");
-        let state = crate::serve::AppState {
-            wl: site.subscribe(),
-            readers: crate::serve::Readers::new(db_path.clone()),
-            auth,
-        };
+        let state = crate::serve::AppState::new(site.subscribe(), db_path.clone(), auth);
         supervisor.spawn("http", move |stop| {
-            let (listener, app) = (Arc::clone(&listener), crate::serve::app(state.clone()));
+            let (listener, state) = (Arc::clone(&listener), state.clone());
             async move {
-                crate::serve::listen::serve(listener, app, stop).await;
+                crate::serve::run(listener, state, stop).await;
                 Ok(())
             }
         });

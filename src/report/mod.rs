@@ -20,10 +20,12 @@ mod change;
 mod facts;
 mod pages;
 mod route;
+mod rules;
 mod site;
 
 pub use change::ChangeData;
 pub use route::Route;
+pub use rules::{KEEP_UNUSED, RuleCache};
 pub use site::{Page, Site};
 
 /// A document as its pages name it.

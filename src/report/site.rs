@@ -2,16 +2,14 @@
 //! renders it with the pure pages. `report --out` renders every route of [`Site::routes`];
 //! `serve` renders the route a request names.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 
 use super::pages::{Notifications, TargetRow};
-use super::{ChangeData, Doc, Route, change, facts, pages};
+use super::{ChangeData, Doc, Route, RuleCache, change, facts, pages};
 use crate::atom::{self, Scope};
-use crate::classify::{RuleSet, classify};
+use crate::classify::classify;
 use crate::config::{Kind, Target, Watchlist};
 use crate::store::{ChangeQuery, Store, StoreError, VersionMeta};
 use crate::views::{self, FactSource};
@@ -50,18 +48,24 @@ pub struct Site<'a> {
     now: DateTime<Utc>,
     facts: FactSource,
     /// Each language's classification rules, compiled for the first change page that needs them.
-    rules: RefCell<HashMap<String, Rc<RuleSet>>>,
+    rules: &'a RuleCache,
 }
 
 impl<'a> Site<'a> {
-    /// The site of `wl`'s targets in `store`, as of `now` (next runs).
-    pub fn new(wl: &'a Watchlist, store: &'a Store, now: DateTime<Utc>) -> Self {
+    /// The site of `wl`'s targets in `store`, as of `now` (next runs), its change pages
+    /// classified with `rules`.
+    pub fn new(
+        wl: &'a Watchlist,
+        store: &'a Store,
+        now: DateTime<Utc>,
+        rules: &'a RuleCache,
+    ) -> Self {
         Self {
             wl,
             store,
             now,
             facts: FactSource::new(wl),
-            rules: RefCell::default(),
+            rules,
         }
     }
 
@@ -214,7 +218,7 @@ impl<'a> Site<'a> {
             return Ok(None);
         };
         let change = crate::diff::diff(&old.text, &new.text);
-        let verdict = classify(&change, &self.rules_for(&t.language));
+        let verdict = classify(&change, &self.rules.get(self.wl, &t.language));
         let plain = if t.kind == Kind::Page {
             let before = self
                 .facts
@@ -239,15 +243,6 @@ impl<'a> Site<'a> {
             verdict,
             plain,
         }))
-    }
-
-    fn rules_for(&self, language: &str) -> Rc<RuleSet> {
-        let mut rules = self.rules.borrow_mut();
-        Rc::clone(
-            rules
-                .entry(language.to_string())
-                .or_insert_with(|| Rc::new(self.wl.rule_set_for(language))),
-        )
     }
 
     fn feed(

@@ -28,7 +28,7 @@ use sha2::Digest as _;
 use tokio::sync::watch;
 
 use crate::config::Watchlist;
-use crate::report::{Page, Route, Site};
+use crate::report::{KEEP_UNUSED, Page, Route, RuleCache, Site};
 pub use readers::{ReadError, Readers};
 
 /// How long a request may take.
@@ -43,6 +43,46 @@ pub struct AppState {
     pub readers: Readers,
     /// The token, when one guards the pages.
     pub auth: Option<auth::Auth>,
+    /// The change pages' compiled rules, shared by requests.
+    pub rules: Arc<RuleCache>,
+}
+
+impl AppState {
+    /// What requests read: the watchlist in force, the database at `db`, the token if any.
+    pub fn new(
+        wl: watch::Receiver<Arc<Watchlist>>,
+        db: std::path::PathBuf,
+        auth: Option<auth::Auth>,
+    ) -> Self {
+        Self {
+            wl,
+            readers: Readers::new(db),
+            auth,
+            rules: Arc::default(),
+        }
+    }
+}
+
+/// Serves `state` on `listener` until `stop` turns true, dropping compiled rules no request
+/// has needed for [`KEEP_UNUSED`].
+pub async fn run(
+    listener: Arc<tokio::net::TcpListener>,
+    state: AppState,
+    stop: watch::Receiver<bool>,
+) {
+    let rules = Arc::clone(&state.rules);
+    let sweep = async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            rules.sweep(KEEP_UNUSED);
+        }
+    };
+    // the accept loop ends at the stop, after draining its connections; the sweep never ends
+    tokio::select! {
+        () = listen::serve(listener, app(state), stop) => {}
+        () = sweep => {}
+    }
 }
 
 impl AppState {
@@ -185,11 +225,11 @@ async fn page(
     let Some(route) = Route::parse(uri.path()) else {
         return not_found();
     };
-    let wl = state.watchlist();
+    let (wl, rules) = (state.watchlist(), Arc::clone(&state.rules));
     let now = crate::clock::now();
     let rendered = state
         .readers
-        .read(move |store| Site::new(&wl, store, now).render(&route))
+        .read(move |store| Site::new(&wl, store, now, &rules).render(&route))
         .await;
     match rendered {
         Ok(Some(p)) => conditional(&headers, p),

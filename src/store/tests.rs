@@ -486,3 +486,29 @@ fn rows_of_a_channel_no_longer_in_the_watchlist_are_failed_and_shown() {
         .unwrap();
     assert_eq!(kept.status, "pending");
 }
+
+#[test]
+fn a_reader_reads_beside_a_writer_and_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let mut s = Store::open(&path).unwrap();
+    s.record(&obs(Some("one"), "h1", &[])).unwrap();
+    let r = Store::reader(&path).unwrap();
+    // a write transaction held open elsewhere does not hold a read up (WAL)
+    s.conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert_eq!(r.history("t").unwrap().len(), 1);
+    s.conn.execute_batch("ROLLBACK").unwrap();
+    let refused = r.conn.execute("DELETE FROM version", []);
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(r.history("t").unwrap().len(), 1);
+    // a file of another program is refused
+    let other = dir.path().join("other");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE x (y)")
+        .unwrap();
+    assert!(matches!(
+        Store::reader(&other),
+        Err(StoreError::Foreign { .. })
+    ));
+}
