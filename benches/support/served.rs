@@ -130,7 +130,14 @@ pub fn load(idle: &Idle) {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_secs(1));
-    let rss = || status_kb(&child.id().to_string(), "VmRSS:") as f64 / 1024.0;
+    let rss = || {
+        let kb = |k: &str| status_kb(&child.id().to_string(), k) as f64 / 1024.0;
+        format!(
+            "RSS {:.1} MB ({:.1} MB private)",
+            kb("VmRSS:"),
+            kb("RssAnon:")
+        )
+    };
     let before = rss();
     let change_path = format!("/changes/{}-v{}.html", change.0, change.1);
     for (name, path) in [("overview", "/"), ("change page", change_path.as_str())] {
@@ -145,7 +152,7 @@ pub fn load(idle: &Idle) {
         );
     }
     println!(
-        "web view: daemon RSS {before:.1} MB idle, {:.1} MB after the load",
+        "web view: the daemon serving 20 targets, {before} before the load, {} after",
         rss()
     );
     // SAFETY: kill(2) on our own child's pid.

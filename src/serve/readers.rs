@@ -1,8 +1,10 @@
 //! Read-only connections to the database, opened on demand and kept for the next request.
 //!
 //! Each is a [`Store::reader`] (`query_only`): no request can write, and in WAL mode a read
-//! neither waits for a check's write nor holds one up. Work runs on tokio's blocking threads;
-//! a connection is handed back with its page cache freed, so an idle server holds little.
+//! neither waits for a check's write nor holds one up. Work runs on tokio's blocking threads,
+//! which the daemon's checks use too (parsing, SQLite): at most [`slots`] reads run at once, so
+//! a burst of requests leaves threads free for the checks. A connection is handed back with its
+//! page cache freed, so an idle server holds little.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -12,11 +14,20 @@ use crate::store::{Store, StoreError};
 /// How many idle connections are kept.
 const KEEP: usize = 4;
 
+/// How many reads run at once: one core fewer than the machine has (at least one), which
+/// leaves the blocking pool (the cores plus one) two threads for the checks.
+pub fn slots() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .max(1)
+}
+
 /// The pool.
 #[derive(Clone)]
 pub struct Readers {
     path: Arc<PathBuf>,
     idle: Arc<Mutex<Vec<Store>>>,
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why a read did not complete.
@@ -36,6 +47,7 @@ impl Readers {
         Self {
             path: Arc::new(path),
             idle: Arc::default(),
+            slots: Arc::new(tokio::sync::Semaphore::new(slots())),
         }
     }
 
@@ -46,7 +58,13 @@ impl Readers {
         F: FnOnce(&Store) -> Result<R, StoreError> + Send + 'static,
     {
         let this = self.clone();
+        // held until the read ends, even when the request timed out and went
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(|e| ReadError::Task(e.to_string()))?;
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let taken = this.idle.lock().map(|mut idle| idle.pop()).ok().flatten();
             let store = match taken {
                 Some(s) => s,
