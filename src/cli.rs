@@ -241,6 +241,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Walk every target's hash chain (or the named ones') and report the first entry that does
+    /// not match what is stored: a text edited, a version deleted, rows swapped or inserted.
+    ///
+    /// Exit status: 0 when every chain holds, 1 when one does not.
+    #[command(
+        after_help = "Examples:\n  policywatch verify\n  policywatch verify linkedin-privacy-policy"
+    )]
+    Verify {
+        /// Target ids (default: every target in the database).
+        targets: Vec<String>,
+    },
     /// Serve a read-only web view of the history, a JSON API and Atom feeds, until SIGTERM.
     ///
     /// Bound to loopback by default; another address needs `[http] token_file` (a bearer token).

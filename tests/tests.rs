@@ -11,6 +11,7 @@ mod check_now;
 mod classification;
 mod daemon;
 mod email;
+mod evidence;
 mod facts;
 mod faults_http;
 mod faults_process;

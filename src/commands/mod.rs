@@ -327,6 +327,30 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             }
             Ok(Outcome::Ok)
         }
+        Command::Verify { targets } => {
+            let Some(store) = open_store(&cli).await? else {
+                return Ok(Outcome::BadInput);
+            };
+            let v = store.verify(targets)?;
+            for (target, at, what) in &v.problems {
+                say!("{target}: {at} {what}");
+            }
+            if v.problems.is_empty() {
+                say!(
+                    "verified: {} chain entries hold ({} raw bodies hashed again)",
+                    v.entries,
+                    v.bodies
+                );
+                Ok(Outcome::Ok)
+            } else {
+                say!(
+                    "{} chain(s) do not hold; {} entries before the first problem of each matched",
+                    v.problems.len(),
+                    v.entries
+                );
+                Ok(Outcome::SomeFailed)
+            }
+        }
         Command::Serve { listen } => service::serve(&cli, listen.as_deref()).await,
         Command::Show {
             target,

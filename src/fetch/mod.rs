@@ -75,6 +75,14 @@ pub struct Page {
     pub content_language: Option<String>,
     /// The body, decompressed, at most `max_body` bytes.
     pub body: Vec<u8>,
+    /// The HTTP status (a 2xx).
+    pub status: u16,
+    /// The response's header block as received (`Name: value` lines, CRLF-ended), without the
+    /// framing headers that described the compressed transfer (`Content-Encoding`,
+    /// `Transfer-Encoding`, `Content-Length`): `body` is stored decoded.
+    pub response_headers: String,
+    /// The request as sent: its request line and header block (for WARC `request` records).
+    pub request: String,
 }
 
 /// Why a fetch failed.
@@ -249,8 +257,10 @@ impl Fetcher {
         if let Some(lang) = req.accept_language {
             builder = builder.header(header::ACCEPT_LANGUAGE, lang);
         }
-        let mut resp = builder
-            .send()
+        let request = builder.build().map_err(|e| classify(&e, req.timeout))?;
+        let sent = request_block(&request);
+        let mut resp = client
+            .execute(request)
             .await
             .map_err(|e| classify(&e, req.timeout))?;
         let status = resp.status();
@@ -298,6 +308,7 @@ impl Fetcher {
         let etag = text_header(header::ETAG);
         let last_modified = text_header(header::LAST_MODIFIED);
         let content_language = text_header(header::CONTENT_LANGUAGE);
+        let response_headers = header_block(headers);
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, req.timeout))? {
             if body.len() as u64 + chunk.len() as u64 > req.max_body {
@@ -314,8 +325,66 @@ impl Fetcher {
             last_modified,
             content_language,
             body,
+            status: status.as_u16(),
+            response_headers,
+            request: sent,
         })))
     }
+}
+
+/// A header block (`Name: value\r\n` lines) of what the body as stored needs: the framing of
+/// the compressed transfer is left out. Values that are not visible ASCII are left out too.
+fn header_block(headers: &header::HeaderMap) -> String {
+    let mut out = String::new();
+    for (name, value) in headers {
+        if [
+            header::CONTENT_ENCODING,
+            header::TRANSFER_ENCODING,
+            header::CONTENT_LENGTH,
+        ]
+        .contains(name)
+        {
+            continue;
+        }
+        if let Ok(v) = value.to_str() {
+            out.push_str(&format!(
+                "{}: {v}\r\n",
+                crate::fetch::title_case(name.as_str())
+            ));
+        }
+    }
+    out
+}
+
+/// `get` → `Get`, `content-type` → `Content-Type`: how header names are usually written.
+pub fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The request line and headers of a request about to be sent.
+fn request_block(r: &reqwest::Request) -> String {
+    let url = r.url();
+    let mut target = url.path().to_string();
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => String::new(),
+    };
+    let mut out = format!("{} {target} HTTP/1.1\r\nHost: {host}\r\n", r.method());
+    out.push_str(&header_block(r.headers()));
+    out
 }
 
 /// Sign-in and sign-up walls that sites redirect anonymous readers to.

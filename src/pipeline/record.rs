@@ -111,6 +111,9 @@ pub(super) async fn record(
             content_type: p.content_type.as_deref(),
             body: &p.body,
             hash: &a.raw_hash,
+            status: Some(p.status),
+            headers: Some(&p.response_headers),
+            request: Some(&p.request),
         });
         let recorded = s.record(&Observation {
             target: &t_id,

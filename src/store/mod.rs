@@ -10,6 +10,7 @@
 //! The store is synchronous; async callers share it through [`SharedStore`], which runs a call
 //! on a blocking thread, or in place when the call is short and the store free.
 
+mod chain;
 mod facts;
 mod lag;
 mod outbox;
@@ -45,6 +46,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0009_channels.sql")),
     M::up(include_str!("migrations/0010_language.sql")),
     M::up(include_str!("migrations/0011_lags.sql")),
+    M::up(include_str!("migrations/0012_evidence.sql")),
 ];
 
 /// Why the store failed.
@@ -292,11 +294,20 @@ impl Store {
             conn.pragma_update(None, "application_id", APPLICATION_ID)
                 .map_err(sqlite)?;
         }
-        Ok(Self {
+        let mut store = Self {
             conn,
             path: path.to_path_buf(),
             keep_snapshots: None,
-        })
+        };
+        // a database from before the hash chain: what it holds is chained, once
+        let chained = store.chain_existing()?;
+        if chained > 0 {
+            tracing::warn!(
+                "database {}: {chained} stored observations chained (once; `policywatch verify` checks them from now on)",
+                path.display()
+            );
+        }
+        Ok(store)
     }
 
     /// Opens a database that [`Store::open`] created, for reading only (`PRAGMA query_only`:

@@ -15,6 +15,9 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
             content_type: Some("text/html"),
             body: b"<p>raw</p>",
             hash: "raw1",
+            status: Some(200),
+            headers: Some("Content-Type: text/html\r\n"),
+            request: None,
         }),
         version: text.map(|text| NewVersion {
             text,
@@ -388,6 +391,9 @@ fn retention_keeps_the_newest_snapshots_and_every_version() {
             content_type: None,
             body: &bodies[i],
             hash: &hashes[i],
+            status: None,
+            headers: None,
+            request: None,
         });
         s.record(&o).unwrap();
     }

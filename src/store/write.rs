@@ -70,6 +70,12 @@ pub struct Snapshot<'a> {
     /// The body's identity: `blake3:` and the hex digest. (Snapshots stored by earlier builds
     /// hold a plain SHA-256 hex, which never equals the new form.)
     pub hash: &'a str,
+    /// The HTTP status.
+    pub status: Option<u16>,
+    /// The response header block as received (framing of a compressed transfer left out).
+    pub headers: Option<&'a str>,
+    /// The request line and header block as sent.
+    pub request: Option<&'a str>,
 }
 
 /// A new version's text and what the diff and classifier said of it.
@@ -119,6 +125,8 @@ impl Store {
         let path = self.path.clone();
         let sqlite = sqlite_error(&path);
         let keep = self.keep_snapshots;
+        // the chain's hash of the raw body, before the write lock is taken
+        let body_sha = obs.snapshot.map(|s| super::chain::sha256_hex(s.body));
         let (tx, target_id) = self.begin(obs.target, obs.url)?;
         let latest: Option<(VersionId, String)> = super::query_row(
             &tx,
@@ -144,9 +152,10 @@ impl Store {
                     .map_err(|e| sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
                 super::execute(
                     &tx,
-                    "INSERT INTO snapshot (target_id, fetched_at, url, content_type, hash, size, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![target_id, ts(obs.at), s.url, s.content_type, s.hash, s.body.len() as i64, body],
+                    "INSERT INTO snapshot (target_id, fetched_at, url, content_type, hash, size, body, status, headers, request)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![target_id, ts(obs.at), s.url, s.content_type, s.hash, s.body.len() as i64, body,
+                            s.status, s.headers, s.request],
                 )
                 .map_err(sqlite)?;
                 snapshot_id = Some(tx.last_insert_rowid());
@@ -200,6 +209,21 @@ impl Store {
             Recorded::Version(id) => Some(id),
             Recorded::Unchanged(_) => obs.seen,
         };
+        // the observation joins the target's chain: a raw page stored, a version recorded
+        let new_version = match recorded {
+            Recorded::Version(id) => Some(id),
+            Recorded::Unchanged(_) => None,
+        };
+        if snapshot_id.is_some() || new_version.is_some() {
+            let entry = super::chain::observed(
+                obs.at,
+                obs.url,
+                snapshot_id.zip(obs.snapshot.as_ref()),
+                body_sha.as_deref().filter(|_| snapshot_id.is_some()),
+                obs.version.map(|v| (new_version, v.hash)),
+            );
+            super::chain::append(&tx, target_id, &entry).map_err(sqlite)?;
+        }
         if let Recorded::Version(id) = recorded
             && let Some(alert) = obs.alert
         {
