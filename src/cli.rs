@@ -241,6 +241,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export stored raw responses as WARC 1.1 (gzip per record), for playback tools (pywb,
+    /// ReplayWeb.page) and archives; `warcio check FILE` verifies every digest.
+    #[command(
+        after_help = "Examples:\n  policywatch export --format warc --out linkedin.warc.gz\n  policywatch export --format warc --out eu.warc.gz linkedin-privacy-eu --since 2025-11-01"
+    )]
+    Export {
+        /// The format (`warc`).
+        #[arg(long, value_parser = ["warc"])]
+        format: String,
+        /// The file to write (replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// Target ids (default: every target).
+        targets: Vec<String>,
+        /// Only responses fetched on or after this day (YYYY-MM-DD) or time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Walk every target's hash chain (or the named ones') and report the first entry that does
     /// not match what is stored: a text edited, a version deleted, rows swapped or inserted.
     ///

@@ -35,6 +35,7 @@ pub mod commands;
 pub(crate) mod config;
 pub(crate) mod daemon;
 pub mod diff;
+pub(crate) mod evidence;
 pub mod extract;
 pub mod facts;
 pub(crate) mod fetch;

@@ -146,3 +146,55 @@ async fn the_chain_of_a_replayed_history_verifies_and_each_tampering_is_named() 
     let again = env.run(&["verify"]);
     assert!(!String::from_utf8_lossy(&again.stderr).contains("chained"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_warc_export_is_read_back_by_warcio_with_every_digest_valid() {
+    let env = TestEnv::new().await;
+    env.replay("privacy-policy").await;
+    let warc = env.dir.path().join("out/pp.warc.gz");
+    let out = env.stdout(&[
+        "export",
+        "--format",
+        "warc",
+        "--out",
+        warc.to_str().unwrap(),
+    ]);
+    assert!(out.contains("responses"), "{out}");
+    let check = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/warc_check.py"
+        ))
+        .arg(&warc)
+        .arg(env.db_path())
+        .output()
+        .expect("python3 with warcio (pip install warcio; .ci/run installs it)");
+    let said = String::from_utf8_lossy(&check.stdout).to_string()
+        + &String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "{said}");
+    let n: usize = said.trim().strip_prefix("ok ").unwrap().parse().unwrap();
+    assert!(n >= 10, "{said}");
+    // the same store exports the same records again; --since and a target narrow it
+    let later = env.dir.path().join("later.warc.gz");
+    let out = env.stdout(&[
+        "export",
+        "--format",
+        "warc",
+        "--out",
+        later.to_str().unwrap(),
+        "privacy-policy",
+        "--since",
+        "2099-01-01",
+    ]);
+    assert!(out.contains(": 0 responses"), "{out}");
+    let bad = env.run(&[
+        "export",
+        "--format",
+        "warc",
+        "--out",
+        later.to_str().unwrap(),
+        "--since",
+        "soon",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -137,6 +137,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
             extract_key: Some(IMPORTED_KEY),
             alert: None,
             recovery: None,
+            keep_snapshots: t.keep_snapshots,
         })?;
         if let Recorded::Version(id) = recorded {
             rows.push(vec![

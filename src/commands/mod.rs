@@ -327,6 +327,48 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             }
             Ok(Outcome::Ok)
         }
+        Command::Export {
+            out,
+            targets,
+            since,
+            ..
+        } => {
+            let Some(store) = open_store(&cli).await? else {
+                return Ok(Outcome::BadInput);
+            };
+            let since = match since.as_deref().map(|s| crate::views::parse_time(s, false)) {
+                Some(Err(e)) => {
+                    eprintln!("policywatch: --since {e}");
+                    return Ok(Outcome::BadInput);
+                }
+                Some(Ok(t)) => Some(crate::store::timestamp(t)),
+                None => None,
+            };
+            let ids = store.raw_ids(targets, since.as_deref())?;
+            let about = format!(
+                "raw responses stored by policywatch{}{}",
+                if targets.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", targets.join(", "))
+                },
+                since.map(|s| format!(" since {s}")).unwrap_or_default()
+            );
+            match crate::evidence::write_warc(&store, &ids, out, &about) {
+                Ok(n) => {
+                    say!(
+                        "{}: {n} responses (a request and a response record each)",
+                        out.display()
+                    );
+                    Ok(Outcome::Ok)
+                }
+                Err(crate::evidence::ExportError::Store(e)) => Err(e.into()),
+                Err(e) => {
+                    eprintln!("policywatch: {e}");
+                    Ok(Outcome::SomeFailed)
+                }
+            }
+        }
         Command::Verify { targets } => {
             let Some(store) = open_store(&cli).await? else {
                 return Ok(Outcome::BadInput);
@@ -476,7 +518,7 @@ async fn check_now(
     let Some(path) = db_path(cli, Some(&wl)) else {
         return Ok(Outcome::BadInput);
     };
-    let store = SharedStore::new(open_at(path).await?.keep_snapshots(wl.keep_snapshots));
+    let store = SharedStore::new(open_at(path).await?);
     let pipeline = Pipeline::new(
         store.clone(),
         Fetcher::new(wl.host_delay)?,

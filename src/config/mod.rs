@@ -229,18 +229,12 @@ impl Validator<'_> {
             Some(p) => base.join(p.get_ref()),
             None => base.join("policywatch.db"),
         };
-        let keep_snapshots = match &store.keep_snapshots {
-            Some(k) if *k.get_ref() == 0 => {
-                self.err(
-                    k.span().start,
-                    "store.keep_snapshots",
-                    "must be at least 1 (versions are always kept)",
-                );
-                None
-            }
-            Some(k) => Some(*k.get_ref() as usize),
-            None => Some(DEFAULT_KEEP_SNAPSHOTS),
-        };
+        let keep_snapshots = store
+            .keep_snapshots
+            .as_ref()
+            .map_or(Some(DEFAULT_KEEP_SNAPSHOTS), |k| {
+                self.keep(k, "store.keep_snapshots")
+            });
         let d = self.defaults(&defaults);
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
@@ -254,7 +248,11 @@ impl Validator<'_> {
                 continue;
             }
             seen.insert(raw.id.get_ref().clone(), out.len() + 1);
-            if let Some(t) = self.target(&name, raw, &d) {
+            let keep = raw.keep_snapshots.as_ref().map_or(keep_snapshots, |k| {
+                self.keep(k, &format!("{name}.keep_snapshots"))
+            });
+            if let Some(mut t) = self.target(&name, raw, &d) {
+                t.keep_snapshots = keep;
                 out.push(t);
             }
         }
@@ -279,7 +277,6 @@ impl Validator<'_> {
             alerts,
             digest,
             store_path,
-            keep_snapshots,
             concurrency: d.concurrency,
             retry: d.retry,
             jitter: d.jitter,
@@ -287,6 +284,30 @@ impl Validator<'_> {
             targets: out,
             user_rules,
             fact_rules,
+        }
+    }
+
+    /// `keep_snapshots`: `Some(n)` for the newest n, `None` for `"all"`.
+    fn keep(&mut self, k: &toml::Spanned<raw::RawKeep>, key: &str) -> Option<usize> {
+        match k.get_ref() {
+            raw::RawKeep::Count(0) => {
+                self.err(
+                    k.span().start,
+                    key,
+                    "must be at least 1 (versions are always kept), or \"all\"",
+                );
+                Some(DEFAULT_KEEP_SNAPSHOTS)
+            }
+            raw::RawKeep::Count(n) => Some(usize::try_from(*n).unwrap_or(usize::MAX)),
+            raw::RawKeep::Word(w) if w == "all" => None,
+            raw::RawKeep::Word(w) => {
+                self.err(
+                    k.span().start,
+                    key,
+                    format!("{w:?}: use a number of snapshots or \"all\""),
+                );
+                Some(DEFAULT_KEEP_SNAPSHOTS)
+            }
         }
     }
 

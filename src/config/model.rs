@@ -83,6 +83,8 @@ pub struct Target {
     pub follow_private: bool,
     /// Feeds: the newest items kept.
     pub max_items: usize,
+    /// Raw snapshots kept (`None`: every one, for targets whose history is evidence).
+    pub keep_snapshots: Option<usize>,
     /// Who the document covers ("global", "EU/EEA/CH"), for the facts matrix.
     pub region: Option<String>,
     /// The language asked for (BCP 47, `en` by default): sent as `Accept-Language`, and a
@@ -106,8 +108,6 @@ pub struct Watchlist {
     pub path: PathBuf,
     /// The SQLite database, resolved against the watchlist's folder.
     pub store_path: PathBuf,
-    /// Raw snapshots kept per target (versions are always kept); `None` keeps all.
-    pub keep_snapshots: Option<usize>,
     /// Checks run at once.
     pub concurrency: usize,
     /// Retry of transient fetch failures.

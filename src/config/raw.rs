@@ -13,7 +13,17 @@ use toml::Spanned;
 pub struct RawStore {
     pub path: Option<Spanned<String>>,
     /// Raw snapshots kept per target; versions are always kept.
-    pub keep_snapshots: Option<Spanned<u64>>,
+    pub keep_snapshots: Option<Spanned<RawKeep>>,
+}
+
+/// `keep_snapshots`: a number, or `"all"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawKeep {
+    /// The newest this many.
+    Count(u64),
+    /// `"all"`.
+    Word(String),
 }
 
 /// `[defaults]`
@@ -57,6 +67,8 @@ pub struct RawTarget {
     pub follow_private: Option<Spanned<bool>>,
     /// Feeds: keep at most this many (newest) items.
     pub max_items: Option<Spanned<u64>>,
+    /// Raw snapshots kept for this target (a number or `"all"`; default `[store]`'s).
+    pub keep_snapshots: Option<Spanned<RawKeep>>,
     /// Who the document covers ("global", "EU/EEA/CH"): the row name of the facts matrix.
     pub region: Option<Spanned<String>>,
     /// The language asked for (BCP 47, default "en").

@@ -144,6 +144,8 @@ impl Validator<'_> {
             max_items: raw
                 .max_items
                 .map_or(500, |m| (*m.get_ref()).max(1) as usize),
+            // set by the watchlist, which knows `[store]`'s default
+            keep_snapshots: None,
             region: raw
                 .region
                 .map(|r| r.into_inner().trim().to_string())

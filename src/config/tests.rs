@@ -288,3 +288,34 @@ fn a_target_names_its_language_and_document() {
     assert_eq!(e[0].key.as_deref(), Some("target[1].language"));
     assert_eq!(e[0].line, 5);
 }
+
+#[test]
+fn snapshots_are_kept_by_number_or_all_per_target() {
+    let src = format!(
+        "[store]\nkeep_snapshots = 5\n{TARGET}keep_snapshots = \"all\"\n[[target]]\nid = \"b\"\nurl = \"https://example.com/q\"\nselect = [\"main\"]\n"
+    );
+    let wl = parse(Path::new("w.toml"), &src).unwrap();
+    assert_eq!(wl.targets[0].keep_snapshots, None);
+    assert_eq!(wl.targets[1].keep_snapshots, Some(5));
+    let wl = parse(Path::new("w.toml"), TARGET).unwrap();
+    assert_eq!(wl.targets[0].keep_snapshots, Some(DEFAULT_KEEP_SNAPSHOTS));
+    let all = parse(
+        Path::new("w.toml"),
+        &format!("[store]\nkeep_snapshots = \"all\"\n{TARGET}"),
+    )
+    .unwrap();
+    assert_eq!(all.targets[0].keep_snapshots, None);
+    for (bad, key) in [
+        (
+            format!("[store]\nkeep_snapshots = 0\n{TARGET}"),
+            "store.keep_snapshots",
+        ),
+        (
+            format!("{TARGET}keep_snapshots = \"some\"\n"),
+            "target[1].keep_snapshots",
+        ),
+    ] {
+        let e = errors(&bad);
+        assert!(e.iter().any(|e| e.to_string().contains(key)), "{e:?}");
+    }
+}

@@ -182,7 +182,7 @@ pub async fn run(
         .await
         .map_err(|e| DaemonError::Store(e.to_string()))?
         .map_err(|e| DaemonError::Store(e.to_string()))?;
-    let store = SharedStore::new(store.keep_snapshots(wl.keep_snapshots));
+    let store = SharedStore::new(store);
     let fetcher = Fetcher::new(wl.host_delay).map_err(|e| DaemonError::Setup(e.to_string()))?;
     let mut hangup =
         signal(SignalKind::hangup()).map_err(|e| DaemonError::Setup(format!("SIGHUP: {e}")))?;

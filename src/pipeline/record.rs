@@ -128,6 +128,7 @@ pub(super) async fn record(
             extract_key: analysis.as_ref().map(|_| target.extract_key.as_str()),
             alert: Some(&alert),
             recovery: recovery.clone(),
+            keep_snapshots: target.keep_snapshots,
         })?;
         // taken only once the record is written: a busy first try leaves it for the next
         Ok((recorded, analysis.take()))

@@ -14,6 +14,7 @@ mod chain;
 mod facts;
 mod lag;
 mod outbox;
+mod raw;
 mod read;
 mod shared;
 mod write;
@@ -25,8 +26,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
+pub use chain::sha256_hex;
 pub use lag::NewLag;
 pub use outbox::{DigestMaterial, Mail, NewMail};
+pub use raw::RawResponse;
 pub use read::{ChangeQuery, ChangeRow, ItemNote, TargetStatus, Version, VersionMeta};
 pub use shared::{SharedStore, StoreFailure};
 pub use write::{Failure, NewVersion, Observation, Recorded, Snapshot};
@@ -171,8 +174,6 @@ pub struct VersionRef {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    /// Raw snapshots kept per target (versions are always kept); `None` keeps them all.
-    keep_snapshots: Option<usize>,
 }
 
 /// How times are stored and shown: RFC 3339, UTC, milliseconds.
@@ -297,7 +298,6 @@ impl Store {
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
-            keep_snapshots: None,
         };
         // a database from before the hash chain: what it holds is chained, once
         let chained = store.chain_existing()?;
@@ -347,15 +347,7 @@ impl Store {
         Ok(Self {
             conn,
             path: path.to_path_buf(),
-            keep_snapshots: None,
         })
-    }
-
-    /// Keeps only the newest `keep` raw snapshots of each target from now on (versions are
-    /// always kept; a version whose snapshot is pruned keeps its text).
-    pub fn keep_snapshots(mut self, keep: Option<usize>) -> Self {
-        self.keep_snapshots = keep;
-        self
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {

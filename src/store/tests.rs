@@ -35,6 +35,7 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
         extract_key: None,
         alert: None,
         recovery: None,
+        keep_snapshots: None,
     }
 }
 
@@ -376,9 +377,7 @@ fn digests_cover_what_came_since_the_last_one() {
 #[test]
 fn retention_keeps_the_newest_snapshots_and_every_version() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("db"))
-        .unwrap()
-        .keep_snapshots(Some(2));
+    let mut s = Store::open(&dir.path().join("db")).unwrap();
     let bodies: Vec<Vec<u8>> = (0..5)
         .map(|i| format!("<p>raw {i}</p>").into_bytes())
         .collect();
@@ -386,6 +385,7 @@ fn retention_keeps_the_newest_snapshots_and_every_version() {
     let texts: Vec<String> = (0..5).map(|i| format!("text {i}")).collect();
     for i in 0..5 {
         let mut o = obs(Some(&texts[i]), &hashes[i], &[]);
+        o.keep_snapshots = Some(2);
         o.snapshot = Some(Snapshot {
             url: "u",
             content_type: None,

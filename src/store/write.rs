@@ -41,6 +41,8 @@ pub struct Observation<'a> {
     pub alert: Option<AlertFn<'a>>,
     /// The recovery mail, queued when the target had failed at least this many times in a row.
     pub recovery: Option<(u32, Vec<NewMail>)>,
+    /// Raw snapshots kept for the target (`None`: every one); versions are always kept.
+    pub keep_snapshots: Option<usize>,
 }
 
 /// A failed check.
@@ -124,7 +126,7 @@ impl Store {
     pub fn record(&mut self, obs: &Observation<'_>) -> Result<Recorded, StoreError> {
         let path = self.path.clone();
         let sqlite = sqlite_error(&path);
-        let keep = self.keep_snapshots;
+        let keep = obs.keep_snapshots;
         // the chain's hash of the raw body, before the write lock is taken
         let body_sha = obs.snapshot.map(|s| super::chain::sha256_hex(s.body));
         let (tx, target_id) = self.begin(obs.target, obs.url)?;
