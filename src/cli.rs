@@ -259,6 +259,31 @@ pub enum Command {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Write the evidence pack of a version or a change: the responses as served, the texts, the
+    /// diff, the facts, the hash chain up to them, the trusted timestamps, a WARC, and a README
+    /// saying how to check each with standard tools (sha256sum, openssl ts, warcio).
+    #[command(
+        disable_version_flag = true,
+        after_help = "Examples:\n  policywatch evidence linkedin-privacy-eu --out pack/\n  policywatch evidence linkedin-privacy-policy --change 8..9 --out sept-2024/"
+    )]
+    Evidence {
+        /// Target id.
+        target: String,
+        /// One version.
+        #[arg(
+            long = "version",
+            id = "evidence_version",
+            value_name = "V",
+            conflicts_with = "change"
+        )]
+        version_id: Option<i64>,
+        /// The change between two versions, `FROM..TO` (default: the latest change).
+        #[arg(long, value_name = "FROM..TO")]
+        change: Option<String>,
+        /// The folder to write (created).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Walk every target's hash chain (or the named ones') and report the first entry that does
     /// not match what is stored: a text edited, a version deleted, rows swapped or inserted.
     ///

@@ -198,3 +198,219 @@ async fn the_warc_export_is_read_back_by_warcio_with_every_digest_valid() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// A loopback time-stamping authority (`openssl ts -reply` behind a few lines of Python) on
+/// `port`, with its CA in `dir`.
+struct Tsa {
+    child: std::process::Child,
+}
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_tsa(dir: &std::path::Path, port: u16) -> Tsa {
+    let mut child = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/tsa_server.py"
+        ))
+        .arg(dir)
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), port.to_string());
+    Tsa { child }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chain_heads_get_trusted_timestamps_that_openssl_verifies_from_the_evidence_pack() {
+    let env = TestEnv::new().await;
+    let tsa_dir = env.dir.path().join("tsa");
+    std::fs::create_dir_all(&tsa_dir).unwrap();
+    let made = Command::new("sh")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/make_tsa.sh"
+        ))
+        .arg(&tsa_dir)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let page = env.page("/pp").await;
+    let evidence = format!(
+        "[evidence]\ntsa = [\"http://127.0.0.1:{port}/\"]\ntsa_ca_file = {:?}\n\n",
+        tsa_dir.join("ca.pem").to_str().unwrap()
+    );
+    env.write_watchlist(&format!("{evidence}{}", env.target("pp", "/pp")));
+    let versions = crate::common::versions("privacy-policy");
+    // the TSA is down: the check is recorded, the stamp waits
+    page.serve(crate::common::linkedin_version(&versions[5]));
+    let out = env.run(&["check-now"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("0 granted, 1 pending"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // up, but refusing (503): still pending
+    let tsa = start_tsa(&tsa_dir, port);
+    std::fs::write(tsa_dir.join("refuse"), "").unwrap();
+    let out = env.run_at("1h", &["check-now"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("HTTP 503"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // granting: the stamp completes, and the next change's head is stamped too
+    std::fs::remove_file(tsa_dir.join("refuse")).unwrap();
+    let out = env.run_at("3h", &["check-now"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("pending"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    page.serve(crate::common::linkedin_version(&versions[6]));
+    env.run_at("3h", &["check-now"]);
+    let out = env.stdout(&["verify"]);
+    let table = Command::new("sqlite3")
+        .arg(env.db_path())
+        .arg("SELECT id, chain_id, status, attempts, last_error, gen_time FROM stamp")
+        .output()
+        .unwrap();
+    let tokens: usize = out
+        .split("; ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        tokens >= 2 && out.contains("timestamp token(s) hold"),
+        "{out}\n{}",
+        String::from_utf8_lossy(&table.stdout)
+    );
+    drop(tsa);
+
+    // the pack of the change: openssl, sha256sum and warcio check it without policywatch
+    let pack = env.dir.path().join("pack");
+    let out = env.stdout(&["evidence", "pp", "--out", pack.to_str().unwrap()]);
+    assert!(out.contains("files"), "{out}");
+    let readme = std::fs::read_to_string(pack.join("README.txt")).unwrap();
+    assert!(
+        readme.contains("openssl ts -verify")
+            && readme.contains("does not show who served the page"),
+        "{readme}"
+    );
+    let sums = Command::new("sha256sum")
+        .arg("-c")
+        .arg("SHA256SUMS")
+        .current_dir(&pack)
+        .output()
+        .unwrap();
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
+    let tsrs: Vec<_> = std::fs::read_dir(pack.join("timestamps"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tsr"))
+        .collect();
+    assert!(!tsrs.is_empty(), "{tsrs:?}");
+    for tsr in &tsrs {
+        let seq = tsr
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split('-')
+            .next()
+            .unwrap()
+            .to_string();
+        let data = pack.join(format!("chain/{seq}.txt"));
+        let ok = Command::new("openssl")
+            .args(["ts", "-verify", "-in"])
+            .arg(tsr)
+            .arg("-data")
+            .arg(&data)
+            .arg("-CAfile")
+            .arg(pack.join("timestamps/tsa-ca.pem"))
+            .output()
+            .unwrap();
+        let said =
+            String::from_utf8_lossy(&ok.stdout).to_string() + &String::from_utf8_lossy(&ok.stderr);
+        assert!(
+            ok.status.success() && said.contains("Verification: OK"),
+            "{said}"
+        );
+        // and the entry's text hashes to the entry's hash
+        let hash = crate::common::sha256_file(&data);
+        let chain = std::fs::read_to_string(pack.join("chain.jsonl")).unwrap();
+        assert!(
+            chain.contains(&format!("\"hash\":\"{hash}\"")),
+            "{hash} not in {chain}"
+        );
+    }
+    let body = std::fs::read(
+        pack.join("responses").join(
+            std::fs::read_dir(pack.join("responses"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .find(|n| n.ends_with(".body"))
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("component-container"));
+    let warc = Command::new("python3")
+        .args([
+            "-c",
+            "import sys; from warcio.cli import main; main(sys.argv[1:])",
+            "check",
+            "-v",
+        ])
+        .arg(pack.join("responses.warc.gz"))
+        .output()
+        .unwrap();
+    let said =
+        String::from_utf8_lossy(&warc.stdout).to_string() + &String::from_utf8_lossy(&warc.stderr);
+    assert!(
+        warc.status.success() && said.contains("digest pass"),
+        "{said}"
+    );
+    assert!(pack.join("diff.html").is_file() && pack.join("facts.json").is_file());
+
+    // a token edited in the database no longer holds
+    sqlite3(
+        &env,
+        "UPDATE stamp SET token = CAST(substr(token, 1, length(token) - 1) || X'00' AS BLOB) WHERE id = 1",
+    );
+    let out = env.run(&["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("timestamp 1 of chain entry"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -369,27 +369,91 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 }
             }
         }
+        Command::Evidence {
+            target,
+            version_id,
+            change,
+            out,
+        } => {
+            use crate::evidence::pack::{self, Pick};
+            let Some(wl) = load(&cli) else {
+                return Ok(Outcome::BadInput);
+            };
+            let Some(t) = wl.targets.iter().find(|t| t.id.as_str() == target) else {
+                eprintln!("policywatch: unknown target {target:?}");
+                return Ok(Outcome::BadInput);
+            };
+            let pick = match (version_id, change.as_deref()) {
+                (Some(v), _) => Pick::Version(VersionId(*v)),
+                (None, Some(c)) => match c.split_once("..").map(|(a, b)| (a.parse(), b.parse())) {
+                    Some((Ok(a), Ok(b))) => Pick::Change(VersionId(a), VersionId(b)),
+                    _ => {
+                        eprintln!(
+                            "policywatch: --change {c:?}: use FROM..TO, two version ids such as 8..9"
+                        );
+                        return Ok(Outcome::BadInput);
+                    }
+                },
+                (None, None) => Pick::Latest,
+            };
+            let Some(store) = open_store(&cli).await? else {
+                return Ok(Outcome::BadInput);
+            };
+            no_symlink(out)?;
+            match pack::write(&store, &wl, t, pick, out) {
+                Ok(files) => {
+                    say!(
+                        "{}: {} files; read README.txt there",
+                        out.display(),
+                        files.len()
+                    );
+                    Ok(Outcome::Ok)
+                }
+                Err(pack::PackError::Store(e)) => Err(e.into()),
+                Err(e @ pack::PackError::NoSuchVersion(_)) => {
+                    eprintln!("policywatch: {e}");
+                    Ok(Outcome::BadInput)
+                }
+                Err(e) => {
+                    eprintln!("policywatch: {e}");
+                    Ok(Outcome::SomeFailed)
+                }
+            }
+        }
         Command::Verify { targets } => {
             let Some(store) = open_store(&cli).await? else {
                 return Ok(Outcome::BadInput);
             };
             let v = store.verify(targets)?;
-            for (target, at, what) in &v.problems {
+            let mut problems = v.problems.clone();
+            // the timestamps, against the CA of the watchlist's [evidence] (when it loads)
+            let evidence = config::load(&cli.watchlist)
+                .map(|w| w.evidence)
+                .unwrap_or_default();
+            let (stamps, why_not) = match crate::evidence::stamp::cas(&evidence) {
+                Ok(cas) => {
+                    let (ok, bad) = crate::evidence::verify_stamps(&store, targets, &cas)?;
+                    problems.extend(bad);
+                    (ok, None)
+                }
+                Err(e) => (0, Some(e)),
+            };
+            for (target, at, what) in &problems {
                 say!("{target}: {at} {what}");
             }
-            if v.problems.is_empty() {
+            if problems.is_empty() {
                 say!(
-                    "verified: {} chain entries hold ({} raw bodies hashed again)",
+                    "verified: {} chain entries hold ({} raw bodies hashed again); {}",
                     v.entries,
-                    v.bodies
+                    v.bodies,
+                    match why_not {
+                        None => format!("{stamps} timestamp token(s) hold"),
+                        Some(e) => format!("timestamp tokens not checked ({e})"),
+                    }
                 );
                 Ok(Outcome::Ok)
             } else {
-                say!(
-                    "{} chain(s) do not hold; {} entries before the first problem of each matched",
-                    v.problems.len(),
-                    v.entries
-                );
+                say!("{} problem(s): the evidence does not hold", problems.len());
                 Ok(Outcome::SomeFailed)
             }
         }
@@ -560,6 +624,17 @@ async fn check_now(
         }
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "translation lags not evaluated"),
+    }
+    // trusted timestamps of the new chain heads (a TSA that is down leaves them pending)
+    match crate::evidence::stamp::stamp_due(&store, &wl.evidence, crate::clock::now()).await {
+        Ok(s) if s.pending > 0 => eprintln!(
+            "timestamps: {} granted, {} pending ({})",
+            s.granted,
+            s.pending,
+            s.error.unwrap_or_default()
+        ),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "timestamps not asked for"),
     }
     if !no_mail {
         mail::deliver_now(&wl, &store).await;

@@ -8,6 +8,7 @@
 mod channel;
 mod email;
 mod error;
+mod evidence;
 mod http;
 mod model;
 mod raw;
@@ -28,6 +29,7 @@ pub use channel::{Channel, ChannelKind};
 pub use email::{Alerts, Digest, Email, Security, Smtp, Transport};
 use error::Locator;
 pub use error::{ConfigError, ConfigErrors};
+pub use evidence::Evidence;
 pub use http::{DEFAULT_LISTEN, Http, needs_token, parse_listen};
 pub use model::{Kind, Target, TargetId, Watchlist};
 use raw::{RawAlerts, RawDefaults, RawDigest, RawEmail, RawFactRule, RawRule, RawStore, RawTarget};
@@ -199,6 +201,7 @@ impl Validator<'_> {
         let (mut email, mut alerts, mut digest) =
             (None::<RawEmail>, None::<RawAlerts>, None::<RawDigest>);
         let mut http = None::<http::RawHttp>;
+        let mut evidence = None::<evidence::RawEvidence>;
         for (key, value) in root {
             match key.get_ref().as_ref() {
                 "store" => store = self.section("store", value).unwrap_or_default(),
@@ -207,13 +210,14 @@ impl Validator<'_> {
                 "alerts" => alerts = self.section("alerts", value),
                 "digest" => digest = self.section("digest", value),
                 "http" => http = self.section("http", value),
+                "evidence" => evidence = self.section("evidence", value),
                 "target" => targets = self.tables::<RawTarget>("target", value),
                 "rule" => rules = self.tables::<RawRule>("rule", value),
                 "fact_rule" => fact_rules = self.tables::<RawFactRule>("fact_rule", value),
                 "channel" => channels = self.tables::<channel::RawChannel>("channel", value),
                 other => {
                     let msg = format!(
-                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `fact_rule`, `channel`, `email`, `alerts`, `digest`, `http`"
+                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `fact_rule`, `channel`, `email`, `alerts`, `digest`, `http`, `evidence`"
                     );
                     self.err(key.span().start, other, msg);
                 }
@@ -270,8 +274,10 @@ impl Validator<'_> {
         email.channels = self.channels(channels, alerts.min_severity);
         let digest = self.digest(digest);
         let http = self.http(http);
+        let evidence = self.evidence(evidence, &base);
         Watchlist {
             http,
+            evidence,
             path: path.to_path_buf(),
             email,
             alerts,

@@ -129,6 +129,8 @@ pub struct Watchlist {
     pub email: super::Email,
     /// When alerts are mailed.
     pub alerts: super::Alerts,
+    /// Trusted timestamps of the hash chain (`[evidence]`).
+    pub evidence: super::Evidence,
     /// Where `run` serves the web view (`[http]`).
     pub http: super::Http,
     /// When digests are sent.

@@ -204,6 +204,13 @@ pub async fn run(
             services::courier(store.clone(), config.subscribe(), Arc::clone(&nudge), stop)
         });
     }
+    let stamp_nudge = Arc::new(Notify::new());
+    {
+        let (store, config, nudge) = (store.clone(), config.clone(), Arc::clone(&stamp_nudge));
+        supervisor.spawn("stamper", move |stop| {
+            services::stamper(store.clone(), config.subscribe(), Arc::clone(&nudge), stop)
+        });
+    }
     {
         let (store, config, nudge) = (store.clone(), config.clone(), Arc::clone(&nudge));
         supervisor.spawn("digest", move |stop| {
@@ -308,6 +315,7 @@ pub async fn run(
                         Ok(_) => {}
                         Err(error) => tracing::warn!(%error, "translation lags not evaluated"),
                     }
+                    stamp_nudge.notify_one();
                     systemd::status(&cycle.summary(plan.next_wake()));
                     cycle = Cycle::default();
                     loaded.pipeline = None;

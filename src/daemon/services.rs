@@ -188,6 +188,37 @@ pub async fn digests(
     }
 }
 
+/// The stamper: trusted timestamps of new chain heads, asked for when the loop nudges it (a
+/// round of checks ended) and every [`DELIVERY_INTERVAL`] while some are pending. A TSA that
+/// stalls holds only this service.
+pub async fn stamper(
+    store: SharedStore,
+    config: watch::Receiver<Config>,
+    nudge: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), String> {
+    loop {
+        let evidence = config.borrow().wl.evidence.clone();
+        if !evidence.tsa.is_empty() {
+            tokio::select! {
+                () = stopped(&mut stop) => return Ok(()),
+                done = crate::evidence::stamp::stamp_due(&store, &evidence, crate::clock::now()) => match done {
+                    Ok(s) if s.granted + s.pending > 0 => {
+                        tracing::info!(granted = s.granted, pending = s.pending, "timestamps");
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(e.to_string()),
+                },
+            }
+        }
+        tokio::select! {
+            () = stopped(&mut stop) => return Ok(()),
+            () = nudge.notified() => {}
+            () = tokio::time::sleep(DELIVERY_INTERVAL) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

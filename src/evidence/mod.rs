@@ -6,6 +6,8 @@
 //! The hash chain itself lives with the rows it covers (`store::chain`).
 
 pub mod pack;
+pub mod stamp;
+pub mod tsa;
 pub mod warc;
 
 use std::io::Write as _;
@@ -71,4 +73,40 @@ pub fn write_warc(
     }
     tmp.persist(out).map_err(|e| failed(e.error))?;
     Ok(written)
+}
+
+/// Checks every granted timestamp of `targets`' chains (every target when empty) against the
+/// entry it stamps, its nonce and `cas`: (tokens that hold, and the problems: target, where,
+/// what).
+pub fn verify_stamps(
+    store: &Store,
+    targets: &[String],
+    cas: &[x509_certificate::CapturedX509Certificate],
+) -> Result<(usize, Vec<crate::store::Problem>), StoreError> {
+    let keys = if targets.is_empty() {
+        store.target_keys()?
+    } else {
+        targets.to_vec()
+    };
+    let (mut ok, mut problems) = (0, Vec::new());
+    for target in &keys {
+        for s in store.stamps(target)? {
+            let Some(token) = &s.token else { continue };
+            let at = format!(
+                "timestamp {} of chain entry {} (seq {}) by {}",
+                s.id, s.chain_id, s.seq, s.tsa
+            );
+            let imprint = stamp::hash_bytes(&s.imprint).unwrap_or_default();
+            match tsa::check_token(token, &imprint, Some(s.nonce), cas) {
+                Ok(when) if Some(&when) == s.gen_time.as_ref() => ok += 1,
+                Ok(when) => problems.push((
+                    target.clone(),
+                    at,
+                    format!("says {when}, stored as {:?}", s.gen_time),
+                )),
+                Err(e) => problems.push((target.clone(), at, e.to_string())),
+            }
+        }
+    }
+    Ok((ok, problems))
 }

@@ -82,7 +82,7 @@ pub fn warcinfo(filename: &str, now: &str, description: &str) -> std::io::Result
 
 /// The status line and header block of a stored response (reconstructed, with status 200 and
 /// its `Content-Type`, for responses stored before they were kept whole).
-fn response_head(r: &RawResponse) -> String {
+pub fn response_head(r: &RawResponse) -> String {
     let status = r.status.unwrap_or(200);
     let reason = reqwest::StatusCode::from_u16(status)
         .ok()

@@ -210,11 +210,36 @@ impl<'a> Site<'a> {
         t: &Target,
         v: crate::store::VersionId,
     ) -> Result<Option<ChangeData>, StoreError> {
-        let id = t.id.as_str();
-        let Some(new) = self.store.version(id, Some(v))? else {
+        let Some(old) = self.store.previous_version(t.id.as_str(), v)? else {
             return Ok(None);
         };
-        let Some(old) = self.store.previous_version(id, v)? else {
+        self.change_between(t, old.meta.id, v)
+    }
+
+    /// The page of the change from version `from` to version `to` of `t` (any two of its
+    /// versions), or `None` when either is not one of them.
+    pub fn change_page_between(
+        &self,
+        t: &Target,
+        from: crate::store::VersionId,
+        to: crate::store::VersionId,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .change_between(t, from, to)?
+            .map(|data| change::change_page(&doc(t), &data)))
+    }
+
+    fn change_between(
+        &self,
+        t: &Target,
+        from: crate::store::VersionId,
+        to: crate::store::VersionId,
+    ) -> Result<Option<ChangeData>, StoreError> {
+        let id = t.id.as_str();
+        let Some(new) = self.store.version(id, Some(to))? else {
+            return Ok(None);
+        };
+        let Some(old) = self.store.version(id, Some(from))? else {
             return Ok(None);
         };
         let change = crate::diff::diff(&old.text, &new.text);

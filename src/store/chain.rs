@@ -72,14 +72,18 @@ pub struct Entry {
     pub hash: String,
 }
 
-/// An entry's hash (pure).
-pub fn entry_hash(target: &str, prev: &str, o: &Observed) -> String {
+/// The text an entry's hash is taken over (pure): `sha256sum` of it is the entry's hash.
+pub fn entry_text(target: &str, prev: &str, o: &Observed) -> String {
     let status = o.status.map(|s| s.to_string()).unwrap_or_default();
-    let text = format!(
+    format!(
         "policywatch-chain-v1\n{target}\n{prev}\n{}\n{}\n{}\n{}\n{status}\n{}\n",
         o.body_hash, o.text_hash, o.at, o.url, o.headers
-    );
-    sha256_hex(text.as_bytes())
+    )
+}
+
+/// An entry's hash (pure).
+pub fn entry_hash(target: &str, prev: &str, o: &Observed) -> String {
+    sha256_hex(entry_text(target, prev, o).as_bytes())
 }
 
 /// Appends an entry to `target_id`'s chain, in the caller's transaction; returns its hash.
@@ -111,6 +115,9 @@ pub(super) fn append(
     Ok(hash)
 }
 
+/// A problem `verify` found: (target, where, what is wrong).
+pub type Problem = (String, String, String);
+
 /// What `verify` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Verified {
@@ -120,7 +127,7 @@ pub struct Verified {
     pub bodies: usize,
     /// The first problem of each target whose chain does not hold: (target, entry or row id,
     /// what is wrong).
-    pub problems: Vec<(String, String, String)>,
+    pub problems: Vec<Problem>,
 }
 
 fn inflate(packed: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -130,6 +137,16 @@ fn inflate(packed: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 impl Store {
+    /// Every target id the database knows, sorted.
+    pub fn target_keys(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key FROM target ORDER BY key")
+            .map_err(|e| self.err(e))?;
+        let keys = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+        keys.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Every entry of `target`'s chain, in order.
     pub fn chain(&self, target: &str) -> Result<Vec<Entry>, StoreError> {
         let mut stmt = self
@@ -167,12 +184,7 @@ impl Store {
     /// Walks the chains of `targets` (every target when empty).
     pub fn verify(&self, targets: &[String]) -> Result<Verified, StoreError> {
         let all: Vec<String> = if targets.is_empty() {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT key FROM target ORDER BY key")
-                .map_err(|e| self.err(e))?;
-            let keys = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
-            keys.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+            self.target_keys()?
         } else {
             targets.to_vec()
         };

@@ -57,6 +57,21 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
+    /// The stored telling of the change that led to version `id`: (rules fingerprint, plain).
+    pub fn plain_of(&self, id: VersionId) -> Result<Option<(String, Plain)>, StoreError> {
+        super::query_row(
+            &self.conn,
+            "SELECT rules, plain FROM version_facts WHERE version_id = ?1",
+            [id],
+            |r| {
+                let plain: String = r.get(1)?;
+                Ok((r.get(0)?, serde_json::from_str(&plain).unwrap_or_default()))
+            },
+        )
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
     /// Every version of a target, oldest first, with its facts when they were read.
     pub fn fact_history(
         &self,

@@ -17,6 +17,7 @@ mod outbox;
 mod raw;
 mod read;
 mod shared;
+mod stamps;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
-pub use chain::sha256_hex;
+pub use chain::{Entry as ChainEntry, Problem, entry_text, sha256_hex};
 pub use lag::NewLag;
 pub use outbox::{DigestMaterial, Mail, NewMail};
 pub use raw::RawResponse;
@@ -50,6 +51,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0010_language.sql")),
     M::up(include_str!("migrations/0011_lags.sql")),
     M::up(include_str!("migrations/0012_evidence.sql")),
+    M::up(include_str!("migrations/0013_timestamps.sql")),
 ];
 
 /// Why the store failed.

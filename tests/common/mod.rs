@@ -521,3 +521,16 @@ pub fn chromium(args: &[&str]) -> std::process::Output {
         .output()
         .expect("chromium (Debian package chromium) is needed for the report test")
 }
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
