@@ -414,3 +414,43 @@ async fn chain_heads_get_trusted_timestamps_that_openssl_verifies_from_the_evide
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_stamps_its_chain_heads_apart_from_the_checks() {
+    let env = TestEnv::new().await;
+    let tsa_dir = env.dir.path().join("tsa");
+    std::fs::create_dir_all(&tsa_dir).unwrap();
+    let made = Command::new("sh")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/make_tsa.sh"
+        ))
+        .arg(&tsa_dir)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _tsa = start_tsa(&tsa_dir, port);
+    let page = env.page("/pp").await;
+    page.serve(crate::common::linkedin_version(
+        &crate::common::versions("privacy-policy")[5],
+    ));
+    env.write_watchlist(&format!(
+        "[evidence]\ntsa = [\"http://127.0.0.1:{port}/\"]\ntsa_ca_file = {:?}\n\n{}schedule = \"* * * * * *\"\n",
+        tsa_dir.join("ca.pem").to_str().unwrap(),
+        env.target("pp", "/pp")
+    ));
+    let mut daemon = env.start_daemon(&[]);
+    daemon
+        .expect(60, "a chain head stamped by the daemon", || {
+            let out = env.stdout(&["verify"]);
+            out.contains("timestamp token(s) hold") && !out.contains("; 0 timestamp")
+        })
+        .await;
+    daemon.signal("TERM");
+    assert!(daemon.wait_exit(30).await.success(), "{}", daemon.log());
+}

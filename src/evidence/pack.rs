@@ -68,6 +68,10 @@ impl Pack {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(failed)?;
         }
+        // a link planted in the folder is replaced, never written through
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            std::fs::remove_file(&path).map_err(failed)?;
+        }
         std::fs::write(&path, bytes).map_err(failed)?;
         self.files.push((rel.to_string(), sha256_hex(bytes)));
         Ok(())

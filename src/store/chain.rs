@@ -338,6 +338,18 @@ impl Store {
             path: path.clone(),
             source,
         };
+        // a read first: every open of a chained database stops here, without a write lock
+        let chained: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM chain) OR NOT EXISTS (SELECT 1 FROM version)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sqlite)?;
+        if chained {
+            return Ok(0);
+        }
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
