@@ -94,9 +94,15 @@ pub enum Command {
     },
     /// Load the watchlist and report every problem in it.
     #[command(
-        after_help = "Examples:\n  policywatch validate\n  policywatch --watchlist /etc/policywatch/watchlist.toml validate"
+        after_help = "Examples:\n  policywatch validate\n  policywatch validate --online\n  policywatch --watchlist /etc/policywatch/watchlist.toml validate"
     )]
-    Validate,
+    Validate {
+        /// Also fetch every enabled target once (nothing recorded) and say which URLs do not
+        /// answer with what their kind expects: a feed that is not a feed, a page whose
+        /// selectors match nothing, a login wall. Exit 1 when one does not.
+        #[arg(long)]
+        online: bool,
+    },
     /// List a target's stored versions.
     #[command(
         after_help = "Examples:\n  policywatch history linkedin-privacy-policy\n  policywatch history linkedin-privacy-policy --json | jq .severity"

@@ -21,4 +21,5 @@ mod languages;
 mod people;
 mod report;
 mod serve;
+mod sources;
 mod watchlist;

@@ -122,13 +122,17 @@ fn no_symlink(dir: &std::path::Path) -> Result<(), CommandError> {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
     match &cli.command {
-        Command::Validate => Ok(match load(&cli) {
+        Command::Validate { online } => match load(&cli) {
             Some(wl) => {
                 say!("{}: ok, {} targets", wl.path.display(), wl.targets.len());
-                Outcome::Ok
+                if *online {
+                    online_check(&wl).await
+                } else {
+                    Ok(Outcome::Ok)
+                }
             }
-            None => Outcome::BadInput,
-        }),
+            None => Ok(Outcome::BadInput),
+        },
         Command::CheckNow {
             targets,
             json,
@@ -483,6 +487,48 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             }
         }
     }
+}
+
+/// `validate --online`: every enabled target fetched once (politely: one request at a time per
+/// host, `host_delay` apart), read as its kind expects, nothing recorded.
+async fn online_check(wl: &Watchlist) -> Result<Outcome, CommandError> {
+    let fetcher = Fetcher::new(wl.host_delay)?;
+    let retry = crate::fetch::RetryPolicy {
+        retries: 0,
+        ..wl.retry
+    };
+    let targets: Vec<&config::Target> = wl.targets.iter().filter(|t| t.enabled).collect();
+    let results = futures_util::future::join_all(
+        targets
+            .iter()
+            .map(|t| crate::pipeline::probe(&fetcher, t, &retry)),
+    )
+    .await;
+    let mut failed = 0;
+    for (t, r) in targets.iter().zip(results) {
+        match r {
+            Ok(what) => say!("ok    {}: {what}", t.id),
+            Err(why) => {
+                failed += 1;
+                say!(
+                    "FAIL  {}: {} {}",
+                    t.id,
+                    t.url,
+                    crate::extract::visible(&why)
+                );
+            }
+        }
+    }
+    say!(
+        "{} of {} targets answer as expected",
+        targets.len() - failed,
+        targets.len()
+    );
+    Ok(if failed > 0 {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Ok
+    })
 }
 
 /// Prints human output, in colour on a terminal: never when piped or when NO_COLOR is set

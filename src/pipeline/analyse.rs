@@ -146,6 +146,18 @@ pub fn read(
     })
 }
 
+impl Reading {
+    /// Characters of text read.
+    pub fn text_len(&self) -> usize {
+        self.text.chars().count()
+    }
+
+    /// A feed's items, if it is one.
+    pub fn item_count(&self) -> Option<usize> {
+        self.feed.as_ref().map(Vec::len)
+    }
+}
+
 /// Diffs and classifies a reading against the previous version (given only when the text is
 /// new and there is one).
 pub fn judge(r: Reading, rules: &RuleSet, previous: Option<&Version>) -> Analysis {

@@ -14,8 +14,10 @@
 //! than they do.
 
 mod analyse;
+pub use probe::probe;
 mod follow;
 mod outcome;
+mod probe;
 mod record;
 
 use std::sync::{Arc, OnceLock};

@@ -1,0 +1,40 @@
+//! `validate --online`: each target fetched once and read as its kind expects, nothing recorded.
+
+use crate::config::{Kind, Target};
+use crate::fetch::{FetchRequest, Fetched, Fetcher, RetryPolicy};
+
+/// What a target's URL answered: what was read, or why it is not what the target expects.
+pub async fn probe(
+    fetcher: &Fetcher,
+    target: &Target,
+    retry: &RetryPolicy,
+) -> Result<String, String> {
+    let request = FetchRequest {
+        url: &target.url,
+        etag: None,
+        last_modified: None,
+        timeout: target.timeout,
+        max_body: target.max_body,
+        user_agent: &target.user_agent,
+        accept_language: Some(&target.language),
+        public_only: false,
+    };
+    let page = match fetcher.fetch(&request, retry).await {
+        Ok(Fetched::Page(page)) => page,
+        Ok(Fetched::NotModified) => {
+            return Err("answered 304 to a request without validators".into());
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let reading =
+        super::analyse::read(&page, String::new(), target, None, &[]).map_err(|e| e.to_string())?;
+    let moved = if page.final_url == target.url {
+        String::new()
+    } else {
+        format!(", redirected to {}", page.final_url)
+    };
+    Ok(match (target.kind, reading.item_count()) {
+        (Kind::Feed, Some(n)) => format!("a feed of {n} item(s){moved}"),
+        _ => format!("{} characters of text{moved}", reading.text_len()),
+    })
+}
