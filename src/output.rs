@@ -237,12 +237,13 @@ pub fn history_table(versions: &[VersionMeta]) -> String {
                 } else {
                     String::new()
                 },
+                crate::extract::visible(v.source.as_deref().unwrap_or("")).into_owned(),
             ]
         })
         .collect();
     table(
         &[
-            "VERSION", "RECORDED", "BYTES", "HASH", "ADDED", "REMOVED", "AI",
+            "VERSION", "RECORDED", "BYTES", "HASH", "ADDED", "REMOVED", "AI", "SOURCE",
         ],
         &rows,
     )

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{CommandError, Outcome, load, open_store};
 use crate::classify::classify;
 use crate::cli::Cli;
-use crate::config::{Kind, Target};
+use crate::config::Target;
 use crate::diff;
 use crate::facts::{self, Fact, FactRules, Facts, NOT_STATED, summary::Plain};
 use crate::output;
@@ -49,7 +49,7 @@ pub(super) async fn facts(cli: &Cli, ask: &Ask<'_>) -> Result<Outcome, CommandEr
     let pages: Vec<&Target> = wl
         .by_document()
         .into_iter()
-        .filter(|t| t.kind == Kind::Page)
+        .filter(|t| t.kind.has_text())
         .collect();
     if ask.recompute {
         let (classes, rules) = (wl.rule_sets(), source.rules());

@@ -89,6 +89,12 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
     let mut rows = Vec::new();
     let mut shrank = Vec::new();
     for (f, text) in pending.iter().zip(texts) {
+        let source = format!(
+            "import:{}",
+            f.path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        );
         if let Some(p) = &previous
             && text.chars().count() * 2 < p.chars().count()
         {
@@ -132,6 +138,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
                 new_items: &[],
                 facts: Some((fact_rules.fingerprint.as_str(), &now, &plain)),
                 language: Some(&t.language),
+                source: Some(&source),
             }),
             seen: None,
             extract_key: Some(IMPORTED_KEY),

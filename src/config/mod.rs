@@ -11,6 +11,7 @@ mod error;
 mod evidence;
 mod http;
 mod model;
+mod ota;
 mod raw;
 mod rules;
 mod target;
@@ -32,6 +33,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use evidence::Evidence;
 pub use http::{DEFAULT_LISTEN, Http, needs_token, parse_listen};
 pub use model::{Kind, Target, TargetId, Watchlist};
+pub use ota::{OtaBases, OtaTarget};
 use raw::{RawAlerts, RawDefaults, RawDigest, RawEmail, RawFactRule, RawRule, RawStore, RawTarget};
 
 use crate::extract;
@@ -202,6 +204,7 @@ impl Validator<'_> {
             (None::<RawEmail>, None::<RawAlerts>, None::<RawDigest>);
         let mut http = None::<http::RawHttp>;
         let mut evidence = None::<evidence::RawEvidence>;
+        let mut ota = None::<ota::RawOta>;
         for (key, value) in root {
             match key.get_ref().as_ref() {
                 "store" => store = self.section("store", value).unwrap_or_default(),
@@ -211,13 +214,14 @@ impl Validator<'_> {
                 "digest" => digest = self.section("digest", value),
                 "http" => http = self.section("http", value),
                 "evidence" => evidence = self.section("evidence", value),
+                "ota" => ota = self.section("ota", value),
                 "target" => targets = self.tables::<RawTarget>("target", value),
                 "rule" => rules = self.tables::<RawRule>("rule", value),
                 "fact_rule" => fact_rules = self.tables::<RawFactRule>("fact_rule", value),
                 "channel" => channels = self.tables::<channel::RawChannel>("channel", value),
                 other => {
                     let msg = format!(
-                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `fact_rule`, `channel`, `email`, `alerts`, `digest`, `http`, `evidence`"
+                        "unknown key `{other}`, expected one of `store`, `defaults`, `target`, `rule`, `fact_rule`, `channel`, `email`, `alerts`, `digest`, `http`, `evidence`, `ota`"
                     );
                     self.err(key.span().start, other, msg);
                 }
@@ -239,7 +243,8 @@ impl Validator<'_> {
             .map_or(Some(DEFAULT_KEEP_SNAPSHOTS), |k| {
                 self.keep(k, "store.keep_snapshots")
             });
-        let d = self.defaults(&defaults);
+        let mut d = self.defaults(&defaults);
+        d.ota = self.ota_bases(ota);
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
         for (name, raw) in targets {
@@ -383,6 +388,13 @@ impl Validator<'_> {
                 raw.host_delay.as_ref(),
                 Duration::from_secs(1),
             ),
+            // set from `[ota]` by the watchlist
+            ota: OtaBases {
+                feed_base: url::Url::parse("https://github.com")
+                    .unwrap_or_else(|e| unreachable!("{e}")),
+                raw_base: url::Url::parse("https://raw.githubusercontent.com")
+                    .unwrap_or_else(|e| unreachable!("{e}")),
+            },
         }
     }
 }
@@ -402,6 +414,7 @@ struct Defaults {
     retry: RetryPolicy,
     jitter: Duration,
     host_delay: Duration,
+    ota: OtaBases,
 }
 
 #[cfg(test)]

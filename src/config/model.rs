@@ -51,6 +51,16 @@ pub enum Kind {
     Page,
     /// An RSS, Atom or JSON feed whose items are versioned.
     Feed,
+    /// A document followed through an Open Terms Archive versions repository: each commit of
+    /// its file is a version.
+    Ota,
+}
+
+impl Kind {
+    /// Whether its versions are a document's text (with facts), not a feed's items.
+    pub fn has_text(self) -> bool {
+        matches!(self, Self::Page | Self::Ota)
+    }
 }
 
 /// A checked target.
@@ -83,6 +93,8 @@ pub struct Target {
     pub follow_private: bool,
     /// Feeds: the newest items kept.
     pub max_items: usize,
+    /// `ota` targets: the repository and file followed.
+    pub ota: Option<super::OtaTarget>,
     /// Raw snapshots kept (`None`: every one, for targets whose history is evidence).
     pub keep_snapshots: Option<usize>,
     /// Who the document covers ("global", "EU/EEA/CH"), for the facts matrix.

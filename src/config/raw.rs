@@ -49,7 +49,16 @@ pub struct RawDefaults {
 pub struct RawTarget {
     pub id: Spanned<String>,
     pub name: Option<String>,
-    pub url: Spanned<String>,
+    /// Pages and feeds: what is fetched (an `ota` target's is its commit feed, built).
+    pub url: Option<Spanned<String>>,
+    /// `ota`: the versions repository, `OWNER/REPO`.
+    pub repository: Option<Spanned<String>>,
+    /// `ota`: the document's file in it.
+    pub path: Option<Spanned<String>>,
+    /// `ota`: the branch (default `main`).
+    pub branch: Option<String>,
+    /// `ota`: record every commit on the first check (without mail), not the latest only.
+    pub backfill: Option<bool>,
     pub kind: Option<Spanned<String>>,
     pub select: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]

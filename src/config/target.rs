@@ -26,7 +26,6 @@ impl Validator<'_> {
         let id = TargetId::parse(raw.id.get_ref())
             .map_err(|m| self.err(raw.id.span().start, &format!("{name}.id"), m))
             .ok();
-        let url = self.url(&format!("{name}.url"), &raw.url);
         let kind = match raw
             .kind
             .as_ref()
@@ -34,12 +33,49 @@ impl Validator<'_> {
         {
             None | Some(("page", _)) => Kind::Page,
             Some(("feed", _)) => Kind::Feed,
+            Some(("ota", _)) => Kind::Ota,
             Some((other, at)) => {
-                let msg = format!("unknown kind {other:?}, expected \"page\" or \"feed\"");
+                let msg = format!("unknown kind {other:?}, expected \"page\", \"feed\" or \"ota\"");
                 self.err(at, &format!("{name}.kind"), msg);
                 Kind::Page
             }
         };
+        // an `ota` target reads its file's commit feed; pages and feeds their `url`
+        let (ota, url) = match (kind, &raw.url) {
+            (Kind::Ota, None) => match self.ota_target(name, &raw, &d.ota) {
+                Some((ota, feed)) => (Some(ota), Some(feed)),
+                None => (None, None),
+            },
+            (Kind::Ota, Some(u)) => {
+                self.err(
+                    u.span().start,
+                    &format!("{name}.url"),
+                    "an ota target is read from its repository and path: drop the url",
+                );
+                (None, None)
+            }
+            (_, Some(u)) => (None, self.url(&format!("{name}.url"), u)),
+            (_, None) => {
+                self.err(
+                    raw.id.span().start,
+                    &format!("{name}.url"),
+                    "missing: the address of the page or feed",
+                );
+                (None, None)
+            }
+        };
+        for (key, set) in [
+            ("repository", raw.repository.as_ref().map(Spanned::span)),
+            ("path", raw.path.as_ref().map(Spanned::span)),
+        ] {
+            if let Some(span) = set.filter(|_| kind != Kind::Ota) {
+                self.err(
+                    span.start,
+                    &format!("{name}.{key}"),
+                    "only ota targets take this",
+                );
+            }
+        }
         let select_key = format!("{name}.select");
         let select = self.selectors(
             &select_key,
@@ -60,9 +96,11 @@ impl Validator<'_> {
                 &select_key,
                 "missing: give the CSS selectors of the text to keep",
             ),
-            (Some(s), Kind::Feed) => {
-                self.err(s.span().start, &select_key, "feeds take no selectors")
-            }
+            (Some(s), Kind::Feed | Kind::Ota) => self.err(
+                s.span().start,
+                &select_key,
+                "only pages take selectors (feeds and ota versions are read whole)",
+            ),
             _ => {}
         }
         for (key, set) in [
@@ -73,7 +111,7 @@ impl Validator<'_> {
             ),
             ("max_items", raw.max_items.as_ref().map(Spanned::span)),
         ] {
-            if let (Some(span), Kind::Page) = (set, kind) {
+            if let (Some(span), Kind::Page | Kind::Ota) = (set, kind) {
                 self.err(
                     span.start,
                     &format!("{name}.{key}"),
@@ -144,6 +182,7 @@ impl Validator<'_> {
             max_items: raw
                 .max_items
                 .map_or(500, |m| (*m.get_ref()).max(1) as usize),
+            ota,
             // set by the watchlist, which knows `[store]`'s default
             keep_snapshots: None,
             region: raw

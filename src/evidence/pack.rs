@@ -168,6 +168,9 @@ pub fn write(
                 "version {v}: its raw response is not kept (imported from an archive, or pruned by keep_snapshots); the chain entry keeps its hash."
             )),
         }
+        if let Some(source) = &meta.source {
+            lines.push(format!("version {v} came from {source}."));
+        }
     }
     if let [a, b] = chosen[..] {
         let (from, to) = (history[a].id, history[b].id);

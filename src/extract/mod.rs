@@ -98,6 +98,9 @@ pub enum ExtractError {
     /// A feed that cannot be read, or has no items.
     #[error("not a readable feed: {0}")]
     Feed(String),
+    /// An Open Terms Archive version that cannot be read.
+    #[error("not a readable Open Terms Archive version: {0}")]
+    Markdown(String),
     /// The page nests elements deeper than any document does (a hostile or broken page).
     #[error("the page nests elements more than {max} levels deep: refused as hostile or broken")]
     TooDeep {

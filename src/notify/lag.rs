@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::event::{About, Event, LagEvent};
-use crate::config::{Kind, Target, Watchlist};
+use crate::config::{Target, Watchlist};
 use crate::store::{NewLag, SharedStore, StoreFailure, VersionMeta};
 
 /// A language that has not followed another's change.
@@ -86,7 +86,7 @@ pub async fn evaluate(
     wl: &Watchlist,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), StoreFailure> {
-    let pages: Vec<&Target> = wl.targets.iter().filter(|t| t.kind == Kind::Page).collect();
+    let pages: Vec<&Target> = wl.targets.iter().filter(|t| t.kind.has_text()).collect();
     let mut documents: Vec<&str> = pages.iter().map(|t| t.document.as_str()).collect();
     documents.sort_unstable();
     documents.dedup();

@@ -126,6 +126,20 @@ pub fn read(
             let items = extract::feed::parse_feed(&page.body, &page.final_url, target.max_items)?;
             (extract::feed::feed_text(&items), Some(items))
         }
+        Kind::Ota => {
+            // an Open Terms Archive version: Markdown, read exactly as `import` reads it
+            let markdown = std::str::from_utf8(&page.body)
+                .map_err(|e| ExtractError::Markdown(format!("not UTF-8 ({e})")))?;
+            let text = crate::import::markdown_text(markdown).map_err(ExtractError::Markdown)?;
+            let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+            if chars < target.rules.min_chars {
+                return Err(ExtractError::TooShort {
+                    chars,
+                    min: target.rules.min_chars,
+                });
+            }
+            (text, None)
+        }
     };
     let text_hash = sha256(text.as_bytes());
     let same = previous_hash == Some(text_hash.as_str());

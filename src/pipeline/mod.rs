@@ -16,6 +16,7 @@
 mod analyse;
 pub use probe::probe;
 mod follow;
+mod ota;
 mod outcome;
 mod probe;
 mod record;
@@ -223,6 +224,9 @@ impl Pipeline {
         target: &Target,
         started: Instant,
     ) -> Result<(Outcome, Option<usize>), CheckError> {
+        if target.kind == Kind::Ota {
+            return self.run_ota(target, started).await;
+        }
         let state = self.state(target).await?;
         let page = self.fetch(target, &state).await?;
         let raw_hash = page
@@ -258,6 +262,7 @@ impl Pipeline {
             wants_alert,
             at: crate::clock::now(),
             duration: started.elapsed(),
+            source: None,
         };
         let (recorded, analysis) = record::record(&self.store, &self.settings, written).await?;
         Ok(outcome_of(target, previous, page_read, recorded, analysis))
@@ -318,7 +323,7 @@ impl Pipeline {
             };
             let rules = settings.rules.get(&t.language);
             let mut analysis = analyse::judge(reading, rules, previous_text.as_ref());
-            if t.kind == Kind::Page && analysis.changed {
+            if t.kind.has_text() && analysis.changed {
                 let stored = match &previous_text {
                     Some(p) => store.blocking(|s| s.facts_of(p.meta.id))?,
                     None => None,

@@ -34,6 +34,8 @@ pub(super) struct Write {
     pub wants_alert: bool,
     pub at: DateTime<Utc>,
     pub duration: Duration,
+    /// Where a new version comes from (`None`: the page's final URL).
+    pub source: Option<String>,
 }
 
 /// Writes it; returns what was recorded and hands the analysis back for the report.
@@ -66,6 +68,7 @@ pub(super) async fn record(
         wants_alert,
         at,
         duration,
+        source,
         ..
     } = w;
     let write = move |s: &mut Store| {
@@ -91,7 +94,11 @@ pub(super) async fn record(
             .as_ref()
             .map(Analysis::item_notes)
             .unwrap_or_default();
+        let source = source
+            .clone()
+            .or_else(|| page.as_ref().map(|p| p.final_url.to_string()));
         let version = analysis.as_ref().filter(|a| a.changed).map(|a| NewVersion {
+            source: source.as_deref(),
             text: &a.text,
             hash: &a.text_hash,
             added: a.change.as_ref().map_or(0, |c| c.added),

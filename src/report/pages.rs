@@ -180,9 +180,14 @@ pub fn timeline(doc: &Doc, versions: &[VersionMeta], has_text: bool) -> String {
                 told(v)
             )
         };
+        let source = v
+            .source
+            .as_deref()
+            .map(|s| format!("<br><small>from {}</small>", esc(s)))
+            .unwrap_or_default();
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{what}</td><td>+{} −{}</td><td>{}</td></tr>",
+            "<tr><td>{}{source}</td><td>{what}</td><td>+{} −{}</td><td>{}</td></tr>",
             esc(&minute(&v.recorded_at)),
             v.added,
             v.removed,

@@ -10,7 +10,7 @@ use super::pages::{Notifications, TargetRow};
 use super::{ChangeData, Doc, Route, RuleCache, change, facts, pages};
 use crate::atom::{self, Scope};
 use crate::classify::classify;
-use crate::config::{Kind, Target, Watchlist};
+use crate::config::{Target, Watchlist};
 use crate::store::{ChangeQuery, Store, StoreError, VersionMeta};
 use crate::views::{self, FactSource};
 
@@ -87,7 +87,7 @@ impl<'a> Site<'a> {
                     return Ok(None);
                 };
                 let versions = self.store.history(id.as_str())?;
-                Page::html(pages::timeline(&doc(t), &versions, t.kind == Kind::Page))
+                Page::html(pages::timeline(&doc(t), &versions, t.kind.has_text()))
             }
             Route::Document(id) => {
                 let Some(t) = self.target(id) else {
@@ -135,7 +135,7 @@ impl<'a> Site<'a> {
             out.push(Route::Target(t.id.clone()));
             out.push(Route::TargetFeed(t.id.clone()));
             let versions = self.store.history(t.id.as_str())?;
-            if t.kind == Kind::Page && !versions.is_empty() {
+            if t.kind.has_text() && !versions.is_empty() {
                 out.push(Route::Document(t.id.clone()));
             }
             out.extend(
@@ -191,7 +191,7 @@ impl<'a> Site<'a> {
     fn facts_page(&self) -> Result<String, StoreError> {
         let mut docs = Vec::new();
         for t in self.wl.by_document() {
-            if t.kind != Kind::Page {
+            if !t.kind.has_text() {
                 continue;
             }
             let hist = views::fact_history(self.store, t, &self.facts)?;
@@ -244,7 +244,7 @@ impl<'a> Site<'a> {
         };
         let change = crate::diff::diff(&old.text, &new.text);
         let verdict = classify(&change, &self.rules.get(self.wl, &t.language));
-        let plain = if t.kind == Kind::Page {
+        let plain = if t.kind.has_text() {
             let before = self
                 .facts
                 .facts(self.store.facts_of(old.meta.id)?, || old.text.clone());

@@ -18,7 +18,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use crate::config::{Kind, TargetId};
+use crate::config::TargetId;
 use crate::store::{ChangeQuery, VersionId};
 use crate::views;
 
@@ -157,11 +157,7 @@ async fn facts(State(state): State<AppState>) -> Response {
             .read(move |s| {
                 let source = views::FactSource::new(&wl);
                 let mut out = Vec::new();
-                for t in wl
-                    .by_document()
-                    .into_iter()
-                    .filter(|t| t.kind == Kind::Page)
-                {
+                for t in wl.by_document().into_iter().filter(|t| t.kind.has_text()) {
                     let hist = views::fact_history(s, t, &source)?;
                     if let Some(last) = hist.len().checked_sub(1) {
                         out.extend(views::fact_lines(t, &hist, last));

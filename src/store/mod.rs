@@ -52,6 +52,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0011_lags.sql")),
     M::up(include_str!("migrations/0012_evidence.sql")),
     M::up(include_str!("migrations/0013_timestamps.sql")),
+    M::up(include_str!("migrations/0014_source.sql")),
 ];
 
 /// Why the store failed.

@@ -50,6 +50,10 @@ pub struct VersionMeta {
     /// The language the page declared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Where it came from: the final URL of a direct fetch, `ota:OWNER/REPO@COMMIT` for an
+    /// Open Terms Archive commit, `import:FILE` for an imported file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[cfg(test)]
@@ -70,6 +74,7 @@ impl VersionMeta {
             summary: String::new(),
             headline: None,
             language: None,
+            source: None,
         }
     }
 }
@@ -92,10 +97,10 @@ pub struct ItemNote {
 pub(super) const META_COLUMNS: &str = "v.id, v.recorded_at, v.size, v.hash, v.added, v.removed, v.ai_relevant, v.severity, v.matched_terms, v.new_items,
      (SELECT json_extract(f.plain, '$.summary') FROM version_facts f WHERE f.version_id = v.id),
      (SELECT json_extract(f.plain, '$.headline') FROM version_facts f WHERE f.version_id = v.id),
-     v.language";
+     v.language, v.source";
 
 /// How many columns [`META_COLUMNS`] spans.
-pub(super) const META_WIDTH: usize = 13;
+pub(super) const META_WIDTH: usize = 14;
 
 fn meta(r: &Row<'_>) -> rusqlite::Result<VersionMeta> {
     meta_at(r, 0)
@@ -120,6 +125,7 @@ pub(super) fn meta_at(r: &Row<'_>, at: usize) -> rusqlite::Result<VersionMeta> {
         summary: r.get::<_, Option<String>>(at + 10)?.unwrap_or_default(),
         headline: r.get(at + 11)?,
         language: r.get(at + 12)?,
+        source: r.get(at + 13)?,
     })
 }
 
@@ -163,6 +169,45 @@ impl Store {
                 })
             })
             .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The sources of a target's versions, newest first (those recorded with one).
+    pub fn sources(&self, target: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT v.source FROM version v JOIN target t ON t.id = v.target_id
+                 WHERE t.key = ?1 AND v.source IS NOT NULL ORDER BY v.id DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([target], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The newest Open Terms Archive commit read for `target`.
+    pub fn ota_commit(&self, target: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT ota_commit FROM target WHERE key = ?1",
+                [target],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Notes the newest Open Terms Archive commit read for `target` (known to the store).
+    pub fn set_ota_commit(&mut self, target: &str, commit: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE target SET ota_commit = ?2 WHERE key = ?1",
+                params![target, commit],
+            )
+            .map(|_| ())
             .map_err(|e| self.err(e))
     }
 

@@ -30,6 +30,7 @@ fn obs<'a>(text: Option<&'a str>, hash: &'a str, terms: &'a [String]) -> Observa
             new_items: &[],
             facts: None,
             language: None,
+            source: None,
         }),
         seen: None,
         extract_key: None,

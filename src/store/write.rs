@@ -101,6 +101,8 @@ pub struct NewVersion<'a> {
     pub new_items: &'a [ItemNote],
     /// The language the page declared (or the target's, for an import).
     pub language: Option<&'a str>,
+    /// Where it came from (see `VersionMeta::source`).
+    pub source: Option<&'a str>,
     /// Pages: the facts of the text, with the fingerprint of the rules that read them, and the
     /// change to it told in plain words.
     pub facts: Option<(
@@ -192,11 +194,11 @@ impl Store {
                 )
                 .map_err(sqlite)?;
                 let id = VersionId(tx.last_insert_rowid());
-                if v.language.is_some() {
+                if v.language.is_some() || v.source.is_some() {
                     super::execute(
                         &tx,
-                        "UPDATE version SET language = ?2 WHERE id = ?1",
-                        params![id, v.language],
+                        "UPDATE version SET language = ?2, source = ?3 WHERE id = ?1",
+                        params![id, v.language, v.source],
                     )
                     .map_err(sqlite)?;
                 }

@@ -114,6 +114,7 @@ fn a_digest_is_short_in_chat_with_a_line_per_change() {
         summary: "Widened (trains_generative_ai): the notice now says members' data is used to train generative AI models.".into(),
         headline: None,
         language: None,
+        source: None,
     };
     let mut changes = vec![("eu".to_string(), "https://x/eu".to_string(), meta.clone())];
     for i in 0..12 {
