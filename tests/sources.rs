@@ -271,3 +271,59 @@ async fn a_backfill_records_every_commit_without_mail() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_links_target_follows_a_blog_without_a_feed() {
+    let env = TestEnv::new().await;
+    let page = env.page("/blog").await;
+    let list = |posts: &[(&str, &str)]| {
+        let items: String = posts
+            .iter()
+            .map(|(href, title)| {
+                format!("<li class=\"post\"><a href=\"{href}\">{title}</a><p>teaser</p></li>")
+            })
+            .collect();
+        format!(
+            "<html><body><nav><a href=\"/about\">About</a></nav><ul class=\"posts\">{items}</ul></body></html>"
+        )
+    };
+    env.write_watchlist(&format!(
+        "[[target]]\nid = \"blog\"\nkind = \"links\"\nurl = \"{}\"\nselect = [\"ul.posts li.post\"]\n",
+        env.url("/blog")
+    ));
+    page.serve(list(&[
+        ("/blog/ai-features", "New AI features for members"),
+        ("/blog/hiring", "Hiring trends"),
+    ]));
+    let (code, lines) = env.check(&[]);
+    assert_eq!(
+        (code, lines[0]["status"].as_str()),
+        (0, Some("new")),
+        "{lines:?}"
+    );
+    // a new link is a new item, and classified (this one is about training AI on member data)
+    page.serve(list(&[
+        (
+            "/blog/training-data",
+            "We will use member data to train generative AI models",
+        ),
+        ("/blog/ai-features", "New AI features for members"),
+        ("/blog/hiring", "Hiring trends"),
+    ]));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(lines[0]["status"], "changed", "{lines:?}");
+    assert_eq!(lines[0]["new_items"], 1, "{lines:?}");
+    assert_eq!(lines[0]["ai_relevant"], true, "{lines:?}");
+    // the same links in another order: no change
+    page.serve(list(&[
+        ("/blog/hiring", "Hiring trends"),
+        ("/blog/ai-features", "New AI features for members"),
+        (
+            "/blog/training-data",
+            "We will use member data to train generative AI models",
+        ),
+    ]));
+    let (_, lines) = env.check(&[]);
+    assert_eq!(lines[0]["status"], "unchanged", "{lines:?}");
+    assert_eq!(env.history("blog").len(), 2);
+}

@@ -239,7 +239,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             let target_of = wl
                 .as_ref()
                 .and_then(|w| w.targets.iter().find(|t| t.id.as_str() == target));
-            let is_feed = target_of.is_some_and(|t| t.kind == config::Kind::Feed);
+            let is_feed = target_of.is_some_and(|t| t.kind.has_items());
             let plain = if is_feed {
                 Default::default()
             } else {

@@ -54,12 +54,19 @@ pub enum Kind {
     /// A document followed through an Open Terms Archive versions repository: each commit of
     /// its file is a version.
     Ota,
+    /// A page's list of article links (`select`: the items), followed as a feed.
+    Links,
 }
 
 impl Kind {
     /// Whether its versions are a document's text (with facts), not a feed's items.
     pub fn has_text(self) -> bool {
         matches!(self, Self::Page | Self::Ota)
+    }
+
+    /// Whether its versions are a list of items (a feed, or a page's links).
+    pub fn has_items(self) -> bool {
+        matches!(self, Self::Feed | Self::Links)
     }
 }
 

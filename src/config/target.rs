@@ -34,8 +34,11 @@ impl Validator<'_> {
             None | Some(("page", _)) => Kind::Page,
             Some(("feed", _)) => Kind::Feed,
             Some(("ota", _)) => Kind::Ota,
+            Some(("links", _)) => Kind::Links,
             Some((other, at)) => {
-                let msg = format!("unknown kind {other:?}, expected \"page\", \"feed\" or \"ota\"");
+                let msg = format!(
+                    "unknown kind {other:?}, expected \"page\", \"feed\", \"links\" or \"ota\""
+                );
                 self.err(at, &format!("{name}.kind"), msg);
                 Kind::Page
             }
@@ -91,7 +94,7 @@ impl Validator<'_> {
                 &select_key,
                 "must list at least one CSS selector",
             ),
-            (None, Kind::Page) if !already => self.err(
+            (None, Kind::Page | Kind::Links) if !already => self.err(
                 raw.id.span().start,
                 &select_key,
                 "missing: give the CSS selectors of the text to keep",

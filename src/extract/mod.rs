@@ -12,6 +12,7 @@
 pub mod feed;
 mod html;
 mod language;
+pub mod links;
 mod normalize;
 mod parse;
 

@@ -126,7 +126,7 @@ pub struct ChangeEvent<'a> {
 pub fn change_mails(change: &ChangeEvent<'_>, email: &Email) -> Vec<NewMail> {
     let t = change.target;
     let event = match (t.kind, change.change) {
-        (Kind::Feed, _) if !change.items.is_empty() => Event::FeedItems {
+        (Kind::Feed | Kind::Links, _) if !change.items.is_empty() => Event::FeedItems {
             about: about(t),
             version: change.new.0,
             items: change

@@ -126,6 +126,16 @@ pub fn read(
             let items = extract::feed::parse_feed(&page.body, &page.final_url, target.max_items)?;
             (extract::feed::feed_text(&items), Some(items))
         }
+        Kind::Links => {
+            let decoded = extract::decode(&page.body, page.content_type.as_deref());
+            let items = extract::links::parse_links(
+                &decoded,
+                &page.final_url,
+                &target.rules.select,
+                target.max_items,
+            )?;
+            (extract::feed::feed_text(&items), Some(items))
+        }
         Kind::Ota => {
             // an Open Terms Archive version: Markdown, read exactly as `import` reads it
             let markdown = std::str::from_utf8(&page.body)

@@ -401,7 +401,7 @@ fn outcome_of(
         Recorded::Unchanged(version) => {
             let new_items = analysis
                 .and_then(|a| a.new_items)
-                .or((target.kind == Kind::Feed).then_some(0));
+                .or(target.kind.has_items().then_some(0));
             if page_read {
                 (Outcome::Unchanged { version }, new_items)
             } else {

@@ -34,7 +34,7 @@ pub async fn probe(
         format!(", redirected to {}", page.final_url)
     };
     Ok(match (target.kind, reading.item_count()) {
-        (Kind::Feed, Some(n)) => format!("a feed of {n} item(s){moved}"),
+        (Kind::Feed | Kind::Links, Some(n)) => format!("{n} item(s){moved}"),
         _ => format!("{} characters of text{moved}", reading.text_len()),
     })
 }
