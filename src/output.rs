@@ -237,7 +237,13 @@ pub fn history_table(versions: &[VersionMeta]) -> String {
                 } else {
                     String::new()
                 },
-                crate::extract::visible(v.source.as_deref().unwrap_or("")).into_owned(),
+                crate::extract::visible(&match (&v.source, &v.language) {
+                    (Some(s), Some(l)) => format!("{s} [{l}]"),
+                    (Some(s), None) => s.clone(),
+                    (None, Some(l)) => format!("[{l}]"),
+                    (None, None) => String::new(),
+                })
+                .into_owned(),
             ]
         })
         .collect();

@@ -189,6 +189,15 @@ async fn an_ota_target_records_each_new_commit_as_a_version_classified_like_a_di
     ] {
         assert_eq!(ota[key], d[0][key], "{key}: ota {ota} / direct {}", d[0]);
     }
+    // a direct fetch records where it came from, and the language it was served in
+    let fetched = &direct.history("pp")[1];
+    assert_eq!(fetched["source"], direct.url("/pp"), "{fetched}");
+    assert!(
+        direct
+            .stdout(&["history", "pp"])
+            .contains(&direct.url("/pp")),
+        "history shows the source"
+    );
     let outbox = env.stdout(&["outbox", "--json"]);
     assert!(
         outbox.contains("\"kind\":\"alert\"") && outbox.contains("[high]"),

@@ -169,7 +169,12 @@ pub fn write(
             )),
         }
         if let Some(source) = &meta.source {
-            lines.push(format!("version {v} came from {source}."));
+            let served = meta
+                .language
+                .as_deref()
+                .map(|l| format!(", served in {l}"))
+                .unwrap_or_default();
+            lines.push(format!("version {v} came from {source}{served}."));
         }
     }
     if let [a, b] = chosen[..] {

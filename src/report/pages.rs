@@ -180,11 +180,12 @@ pub fn timeline(doc: &Doc, versions: &[VersionMeta], has_text: bool) -> String {
                 told(v)
             )
         };
-        let source = v
-            .source
-            .as_deref()
-            .map(|s| format!("<br><small>from {}</small>", esc(s)))
-            .unwrap_or_default();
+        let source = match (&v.source, &v.language) {
+            (Some(s), Some(l)) => format!("<br><small>from {} ({})</small>", esc(s), esc(l)),
+            (Some(s), None) => format!("<br><small>from {}</small>", esc(s)),
+            (None, Some(l)) => format!("<br><small>({})</small>", esc(l)),
+            (None, None) => String::new(),
+        };
         let _ = write!(
             body,
             "<tr><td>{}{source}</td><td>{what}</td><td>+{} −{}</td><td>{}</td></tr>",
