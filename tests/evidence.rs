@@ -233,9 +233,9 @@ fn start_tsa(dir: &std::path::Path, port: u16) -> Tsa {
     Tsa { child }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn chain_heads_get_trusted_timestamps_that_openssl_verifies_from_the_evidence_pack() {
-    let env = TestEnv::new().await;
+/// A test CA and time-stamping certificate (`make_tsa.sh`) in the env's folder, and a free port
+/// for the authority.
+fn tsa_setup(env: &TestEnv) -> (std::path::PathBuf, u16) {
     let tsa_dir = env.dir.path().join("tsa");
     std::fs::create_dir_all(&tsa_dir).unwrap();
     let made = Command::new("sh")
@@ -252,6 +252,13 @@ async fn chain_heads_get_trusted_timestamps_that_openssl_verifies_from_the_evide
         .local_addr()
         .unwrap()
         .port();
+    (tsa_dir, port)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chain_heads_get_trusted_timestamps_that_openssl_verifies_from_the_evidence_pack() {
+    let env = TestEnv::new().await;
+    let (tsa_dir, port) = tsa_setup(&env);
     let page = env.page("/pp").await;
     let evidence = format!(
         "[evidence]\ntsa = [\"http://127.0.0.1:{port}/\"]\ntsa_ca_file = {:?}\n\n",
@@ -316,6 +323,15 @@ async fn chain_heads_get_trusted_timestamps_that_openssl_verifies_from_the_evide
             && readme.contains("does not show who served the page"),
         "{readme}"
     );
+    let listed = std::fs::read_to_string(pack.join("SHA256SUMS")).unwrap();
+    let mut paths: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split("  ").nth(1))
+        .collect();
+    let all = paths.len();
+    paths.sort_unstable();
+    paths.dedup();
+    assert_eq!(paths.len(), all, "each file listed once: {listed}");
     let sums = Command::new("sha256sum")
         .arg("-c")
         .arg("SHA256SUMS")
@@ -418,22 +434,7 @@ async fn chain_heads_get_trusted_timestamps_that_openssl_verifies_from_the_evide
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daemon_stamps_its_chain_heads_apart_from_the_checks() {
     let env = TestEnv::new().await;
-    let tsa_dir = env.dir.path().join("tsa");
-    std::fs::create_dir_all(&tsa_dir).unwrap();
-    let made = Command::new("sh")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/make_tsa.sh"
-        ))
-        .arg(&tsa_dir)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (tsa_dir, port) = tsa_setup(&env);
     let _tsa = start_tsa(&tsa_dir, port);
     let page = env.page("/pp").await;
     page.serve(crate::common::linkedin_version(

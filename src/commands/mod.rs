@@ -307,13 +307,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             let Some(store) = open_store(&cli).await? else {
                 return Ok(Outcome::BadInput);
             };
-            let since = match since.as_deref().map(|s| crate::views::parse_time(s, false)) {
-                Some(Err(e)) => {
-                    eprintln!("policywatch: --since {e}");
-                    return Ok(Outcome::BadInput);
-                }
-                Some(Ok(t)) => Some(crate::store::timestamp(t)),
-                None => None,
+            let Ok(since) = since_arg(since.as_deref()) else {
+                return Ok(Outcome::BadInput);
             };
             let rows = store.changes(&crate::store::ChangeQuery {
                 target: target.as_deref(),
@@ -340,13 +335,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
             let Some(store) = open_store(&cli).await? else {
                 return Ok(Outcome::BadInput);
             };
-            let since = match since.as_deref().map(|s| crate::views::parse_time(s, false)) {
-                Some(Err(e)) => {
-                    eprintln!("policywatch: --since {e}");
-                    return Ok(Outcome::BadInput);
-                }
-                Some(Ok(t)) => Some(crate::store::timestamp(t)),
-                None => None,
+            let Ok(since) = since_arg(since.as_deref()) else {
+                return Ok(Outcome::BadInput);
             };
             let ids = store.raw_ids(targets, since.as_deref())?;
             let about = format!(
@@ -486,6 +476,19 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
                 }
             }
         }
+    }
+}
+
+/// `--since`: a day (its start) or an RFC 3339 time, as the store writes times; a bad one is
+/// printed and refused.
+fn since_arg(since: Option<&str>) -> Result<Option<String>, ()> {
+    match since.map(|s| crate::views::parse_time(s, false)) {
+        Some(Err(e)) => {
+            eprintln!("policywatch: --since {e}");
+            Err(())
+        }
+        Some(Ok(t)) => Ok(Some(crate::store::timestamp(t))),
+        None => Ok(None),
     }
 }
 

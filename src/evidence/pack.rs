@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::config::{Target, Watchlist};
-use crate::store::{ChainEntry, Store, VersionId, entry_text, sha256_hex};
+use crate::store::{Store, VersionId, entry_text, sha256_hex};
 
 /// What to pack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,25 +195,14 @@ pub fn write(
             .unwrap_or_default()
             .as_bytes(),
     )?;
-    // the chain from its first entry to the last one shown, each with its hashed text
-    let covered: Vec<&ChainEntry> = chain.iter().filter(|e| e.seq <= last_seq).collect();
-    let mut jsonl = String::new();
-    for e in &covered {
-        let _ = writeln!(jsonl, "{}", serde_json::to_string(e).unwrap_or_default());
-        pack.put(
-            &format!("chain/{:06}.txt", e.seq),
-            entry_text(id, &e.prev, &e.observed).as_bytes(),
-        )?;
-    }
-    pack.put("chain.jsonl", jsonl.as_bytes())?;
-    // the timestamps of those entries, and the first one after them (it covers them all)
+    // the timestamps of the entries shown, and the first one after them (it covers them all)
     let stamps = store.stamps(id)?;
-    let mut stamped = Vec::new();
     let after = stamps
         .iter()
         .filter(|s| s.token.is_some() && s.seq >= last_seq)
         .map(|s| s.seq)
         .min();
+    let mut stamped = Vec::new();
     for s in stamps.iter().filter(|s| s.token.is_some()) {
         if (s.seq <= last_seq || Some(s.seq) == after)
             && let Some(resp) = &s.response
@@ -227,19 +216,18 @@ pub fn write(
             ));
         }
     }
-    if let Some(seq) = after
-        && seq > last_seq
-    {
-        // the stamped entry beyond the ones shown, so its hashed text can be checked too
-        for e in chain.iter().filter(|e| e.seq > last_seq && e.seq <= seq) {
-            let _ = writeln!(jsonl, "{}", serde_json::to_string(e).unwrap_or_default());
-            pack.put(
-                &format!("chain/{:06}.txt", e.seq),
-                entry_text(id, &e.prev, &e.observed).as_bytes(),
-            )?;
-        }
-        pack.put("chain.jsonl", jsonl.as_bytes())?;
+    // the chain from its first entry to the last one shown (or stamped), each with the text
+    // its hash is taken over
+    let upto = after.unwrap_or(last_seq).max(last_seq);
+    let mut jsonl = String::new();
+    for e in chain.iter().filter(|e| e.seq <= upto) {
+        let _ = writeln!(jsonl, "{}", serde_json::to_string(e).unwrap_or_default());
+        pack.put(
+            &format!("chain/{:06}.txt", e.seq),
+            entry_text(id, &e.prev, &e.observed).as_bytes(),
+        )?;
     }
+    pack.put("chain.jsonl", jsonl.as_bytes())?;
     if let Some(ca) = &wl.evidence.tsa_ca_file
         && !stamped.is_empty()
         && let Ok(pem) = std::fs::read(ca)

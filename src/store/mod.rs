@@ -27,7 +27,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use rusqlite_migration::{M, Migrations};
 
-pub use chain::{Entry as ChainEntry, Problem, entry_text, sha256_hex};
+pub use chain::{Problem, entry_text, sha256_hex};
 pub use lag::NewLag;
 pub use outbox::{DigestMaterial, Mail, NewMail};
 pub use raw::RawResponse;
