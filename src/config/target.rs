@@ -114,7 +114,13 @@ impl Validator<'_> {
             ),
             ("max_items", raw.max_items.as_ref().map(Spanned::span)),
         ] {
-            if let (Some(span), Kind::Page | Kind::Ota) = (set, kind) {
+            // an ota target reads at most `max_items` commits per check
+            let refused = match kind {
+                Kind::Page => true,
+                Kind::Ota => key != "max_items",
+                Kind::Feed | Kind::Links => false,
+            };
+            if let (Some(span), true) = (set, refused) {
                 self.err(
                     span.start,
                     &format!("{name}.{key}"),

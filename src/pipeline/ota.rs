@@ -77,10 +77,12 @@ impl Pipeline {
         };
         let state = self.state(target).await?;
         let feed = self.fetch(target, &state).await?;
-        let commits = match &feed {
+        let mut commits = match &feed {
             Some(page) => commits(&page.body)?,
             None => Vec::new(),
         };
+        // a feed is someone else's: at most `max_items` commits are read per check
+        commits.truncate(target.max_items);
         let id = target.id.to_string();
         let prefix = ota.source("");
         // the commits already read: those recorded as versions, and the newest one read (its
