@@ -115,10 +115,7 @@ pub(super) async fn import(cli: &Cli, dir: &Path, target: &str) -> Result<Outcom
             .as_ref()
             .map(|old| Plain::tell(&t.name, t.region.as_deref(), old, &now, &verdict))
             .unwrap_or_default();
-        let hash = format!(
-            "{:x}",
-            <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())
-        );
+        let hash = crate::store::sha256_hex(text.as_bytes());
         let recorded = store.record(&Observation {
             target,
             url: t.url.as_str(),

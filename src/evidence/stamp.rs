@@ -28,14 +28,7 @@ pub struct Stamped {
 
 /// A chain hash (hex) as its 32 bytes.
 pub fn hash_bytes(hex: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if hex.len() != 64 {
-        return None;
-    }
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    <[u8; 32] as hex::FromHex>::from_hex(hex).ok()
 }
 
 /// The CA certificates of `[evidence] tsa_ca_file`.

@@ -2,8 +2,6 @@
 //! the previous version in, text, change and verdict out. The parsed DOM lives only inside
 //! [`read`], which the pipeline runs on a blocking thread.
 
-use sha2::{Digest, Sha256};
-
 use crate::classify::{RuleSet, Verdict, classify};
 use crate::config::{Kind, Target};
 use crate::diff::{self, Change};
@@ -66,10 +64,6 @@ impl Analysis {
             })
             .collect()
     }
-}
-
-pub(super) fn sha256(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// A raw page's identity, compared with the last snapshot's to skip re-reading identical bytes:
@@ -151,7 +145,7 @@ pub fn read(
             (text, None)
         }
     };
-    let text_hash = sha256(text.as_bytes());
+    let text_hash = crate::store::sha256_hex(text.as_bytes());
     let same = previous_hash == Some(text_hash.as_str());
     let seen = known
         .iter()

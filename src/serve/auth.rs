@@ -42,12 +42,12 @@ impl Auth {
     pub fn session(&self) -> String {
         let mut m = mac(&self.token);
         m.update(b"policywatch session v1");
-        hex(&m.finalize().into_bytes())
+        hex::encode(m.finalize().into_bytes())
     }
 
     /// Whether a cookie value is a session of this token.
     pub fn session_matches(&self, value: &str) -> bool {
-        let Some(bytes) = unhex(value) else {
+        let Ok(bytes) = hex::decode(value) else {
             return false;
         };
         let mut m = mac(&self.token);
@@ -72,20 +72,6 @@ impl Auth {
                 .filter_map(|c| c.trim().split_once('='))
                 .any(|(name, value)| name == COOKIE && self.session_matches(value))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
