@@ -63,14 +63,8 @@ pub(super) async fn quotes(
 
 async fn article(p: &Pipeline, target: &Target, url: &url::Url) -> Result<Vec<String>, String> {
     let request = FetchRequest {
-        url,
-        etag: None,
-        last_modified: None,
-        timeout: target.timeout,
-        max_body: target.max_body,
-        user_agent: &target.user_agent,
-        accept_language: Some(&target.language),
         public_only: !target.follow_private,
+        ..super::request(target, url)
     };
     let Fetched::Page(page) = p
         .fetcher

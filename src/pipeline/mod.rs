@@ -282,14 +282,9 @@ impl Pipeline {
     ) -> Result<Option<Page>, CheckError> {
         let have_version = state.last_version.is_some();
         let request = FetchRequest {
-            url: &target.url,
             etag: state.etag.as_deref().filter(|_| have_version),
             last_modified: state.last_modified.as_deref().filter(|_| have_version),
-            timeout: target.timeout,
-            max_body: target.max_body,
-            user_agent: &target.user_agent,
-            accept_language: Some(&target.language),
-            public_only: false,
+            ..request(target, &target.url)
         };
         match self.fetcher.fetch(&request, &self.settings.retry).await? {
             Fetched::Page(page) => Ok(Some(*page)),
@@ -340,6 +335,20 @@ impl Pipeline {
         })
         .await
         .map_err(|e| CheckError::Internal(format!("read-and-judge task failed: {e}")))?
+    }
+}
+
+/// A request for `url` with `target`'s limits, identity and language, without validators.
+fn request<'a>(target: &'a Target, url: &'a url::Url) -> FetchRequest<'a> {
+    FetchRequest {
+        url,
+        etag: None,
+        last_modified: None,
+        timeout: target.timeout,
+        max_body: target.max_body,
+        user_agent: &target.user_agent,
+        accept_language: Some(&target.language),
+        public_only: false,
     }
 }
 

@@ -109,14 +109,8 @@ impl Pipeline {
             let state = self.state(target).await?;
             let url = ota.raw_url(&commit.id);
             let request = FetchRequest {
-                url: &url,
-                etag: None,
-                last_modified: None,
-                timeout: target.timeout,
-                max_body: target.max_body,
-                user_agent: &target.user_agent,
                 accept_language: None,
-                public_only: false,
+                ..super::request(target, &url)
             };
             let Fetched::Page(page) = self.fetcher.fetch(&request, &self.settings.retry).await?
             else {

@@ -1,7 +1,7 @@
 //! `validate --online`: each target fetched once and read as its kind expects, nothing recorded.
 
 use crate::config::{Kind, Target};
-use crate::fetch::{FetchRequest, Fetched, Fetcher, RetryPolicy};
+use crate::fetch::{Fetched, Fetcher, RetryPolicy};
 
 /// What a target's URL answered: what was read, or why it is not what the target expects.
 pub async fn probe(
@@ -9,16 +9,7 @@ pub async fn probe(
     target: &Target,
     retry: &RetryPolicy,
 ) -> Result<String, String> {
-    let request = FetchRequest {
-        url: &target.url,
-        etag: None,
-        last_modified: None,
-        timeout: target.timeout,
-        max_body: target.max_body,
-        user_agent: &target.user_agent,
-        accept_language: Some(&target.language),
-        public_only: false,
-    };
+    let request = super::request(target, &target.url);
     let page = match fetcher.fetch(&request, retry).await {
         Ok(Fetched::Page(page)) => page,
         Ok(Fetched::NotModified) => {
