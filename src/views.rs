@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::{Target, Watchlist};
-use crate::facts::{self, Fact, FactRuleSpec, FactRules, Facts, NOT_STATED};
+use crate::facts::{self, Fact, FactRules, Facts, NOT_STATED};
 use crate::store::{Store, StoreError, TargetStatus, VersionId, VersionMeta};
 
 #[cfg(doc)]
@@ -72,37 +72,39 @@ pub fn status_lines(
 }
 
 /// The fact rules in force, compiled only when a version's stored facts were read by other
-/// rules (compiling takes tens of milliseconds; stored facts usually match).
-pub struct FactSource {
-    specs: Vec<FactRuleSpec>,
-    /// The fingerprint of the rules in force.
-    pub fingerprint: String,
+/// rules (compiling takes tens of milliseconds; stored facts usually match), and fingerprinted
+/// only when a stored fingerprint is compared.
+pub struct FactSource<'a> {
+    wl: &'a Watchlist,
+    fingerprint: OnceCell<String>,
     compiled: OnceCell<FactRules>,
 }
 
-impl FactSource {
+impl<'a> FactSource<'a> {
     /// The watchlist's fact rules, not yet compiled.
-    pub fn new(wl: &Watchlist) -> Self {
+    pub fn new(wl: &'a Watchlist) -> Self {
         Self {
-            fingerprint: facts::rules::fingerprint(&wl.fact_rules),
-            specs: wl.fact_rules.clone(),
+            wl,
+            fingerprint: OnceCell::new(),
             compiled: OnceCell::new(),
         }
     }
 
+    /// The fingerprint of the rules in force (what stored facts are compared with).
+    pub fn fingerprint(&self) -> &str {
+        self.fingerprint
+            .get_or_init(|| facts::rules::fingerprint(&self.wl.fact_rules))
+    }
+
     /// The compiled rules.
     pub fn rules(&self) -> &FactRules {
-        self.compiled.get_or_init(|| {
-            // validated when the watchlist was loaded (see `Watchlist::fact_rules`)
-            FactRules::from_specs(self.specs.clone())
-                .unwrap_or_else(|e| unreachable!("fact rules validated at load compile: {e}"))
-        })
+        self.compiled.get_or_init(|| self.wl.fact_rules())
     }
 
     /// `stored` facts when these rules read them, else `text` read now.
     pub fn facts(&self, stored: Option<(String, Facts)>, text: impl FnOnce() -> String) -> Facts {
         match stored {
-            Some((fingerprint, f)) if fingerprint == self.fingerprint => f,
+            Some((fingerprint, f)) if fingerprint == self.fingerprint() => f,
             _ => facts::read(&text(), self.rules()),
         }
     }
@@ -113,14 +115,14 @@ impl FactSource {
 pub fn fact_history(
     store: &Store,
     t: &Target,
-    rules: &FactSource,
+    rules: &FactSource<'_>,
 ) -> Result<Vec<(VersionMeta, Facts)>, StoreError> {
     let mut out = Vec::new();
     let mut stale = 0;
     for (meta, stored) in store.fact_history(t.id.as_str())? {
         let fresh = stored
             .as_ref()
-            .is_some_and(|(f, _)| *f == rules.fingerprint);
+            .is_some_and(|(f, _)| f == rules.fingerprint());
         let facts = if fresh {
             rules.facts(stored, String::new)
         } else {

@@ -211,7 +211,7 @@ fn row_of(t: &Target, cells: Option<&[(Fact, &str, &str)]>) -> Vec<String> {
 fn history(
     store: &Store,
     t: &Target,
-    rules: &views::FactSource,
+    rules: &views::FactSource<'_>,
     json: bool,
 ) -> Result<Outcome, CommandError> {
     let hist = views::fact_history(store, t, rules)?;

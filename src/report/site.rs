@@ -46,7 +46,7 @@ pub struct Site<'a> {
     wl: &'a Watchlist,
     store: &'a Store,
     now: DateTime<Utc>,
-    facts: FactSource,
+    facts: FactSource<'a>,
     /// Each language's classification rules, compiled for the first change page that needs them.
     rules: &'a RuleCache,
 }
