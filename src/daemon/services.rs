@@ -106,6 +106,15 @@ pub async fn courier(
     nudge: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), String> {
+    // rows a killed sender held are due now, not when their lease ends
+    let alive = |pid: u32| std::path::Path::new("/proc").join(pid.to_string()).exists();
+    match store.call(move |s| s.release_dead_claims(&alive)).await {
+        Ok(n) if n > 0 => tracing::info!(rows = n, "claims of stopped senders released"),
+        Ok(_) => {}
+        Err(error) => {
+            tracing::warn!(%error, "claims of stopped senders kept until their lease ends")
+        }
+    }
     loop {
         let mailer = config.borrow().mailer.clone();
         if let Some(mailer) = &mailer {

@@ -241,6 +241,35 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Releases the claims of senders that are gone (`alive` says, from the process id that
+    /// starts a claimer's name, whether it still runs): a sender killed mid-delivery leaves its
+    /// rows due at once rather than when their lease ends. A claim whose process id lives on
+    /// (or was reused) keeps its lease: a row is never sent twice at once. Returns how many.
+    pub fn release_dead_claims(
+        &mut self,
+        alive: &dyn Fn(u32) -> bool,
+    ) -> Result<usize, StoreError> {
+        let claimers: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT DISTINCT claimed_by FROM outbox WHERE claimed_by IS NOT NULL")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+        };
+        let mut released = 0;
+        for claimer in claimers {
+            let pid = claimer
+                .split('-')
+                .next()
+                .and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|pid| !alive(pid)) {
+                released += self.release_claims(&claimer)?;
+            }
+        }
+        Ok(released)
+    }
+
     /// Makes every pending mail due at `now` (its backoff forgotten); returns how many were
     /// waiting. Rows another sender holds keep their claim.
     pub fn retry_now(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {

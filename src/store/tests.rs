@@ -519,3 +519,37 @@ fn a_reader_reads_beside_a_writer_and_cannot_write() {
         Err(StoreError::Foreign { .. })
     ));
 }
+
+#[test]
+fn the_claims_of_a_stopped_sender_are_released_and_a_live_ones_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("db")).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 29, 10, 0, 0).unwrap();
+    let mail = |key: &str| NewMail {
+        kind: "test",
+        key: key.into(),
+        message_id: format!("{key}@x"),
+        recipient: "a@example.com".into(),
+        channel: None,
+        subject: "s".into(),
+        event: "{}".into(),
+    };
+    s.enqueue(&[mail("one"), mail("two")], now).unwrap();
+    let until = now + chrono::Duration::hours(1);
+    assert!(
+        s.claim_mail(now, until, "4242-aaaa", None)
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        s.claim_mail(now, until, "777-bbbb", None)
+            .unwrap()
+            .is_some()
+    );
+    assert!(s.claim_mail(now, until, "x", None).unwrap().is_none());
+    // 4242 is gone, 777 runs
+    assert_eq!(s.release_dead_claims(&|pid| pid == 777).unwrap(), 1);
+    let freed = s.claim_mail(now, until, "x", None).unwrap();
+    assert_eq!(freed.map(|m| m.message_id), Some("one@x".to_string()));
+    assert!(s.claim_mail(now, until, "y", None).unwrap().is_none());
+}
